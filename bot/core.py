@@ -1,0 +1,150 @@
+"""The bot: opens resources in `setup_hook`, loads every cog, and releases it all in `close()`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pkgutil
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import cogs
+from bot import __version__
+from bot.clock import Clock
+from bot.database import SessionFactory, migrate_to_head, pending_migrations
+from bot.errors import StartupError
+from bot.services.guilds import GuildService
+from bot.settings import Settings
+from bot.tree import PLNCommandTree
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30
+
+
+def extension_names() -> list[str]:
+    """Every cog module under `cogs/` (modules starting with `_` are helpers, not extensions)."""
+    return sorted(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
+
+
+def build_intents(settings: Settings) -> discord.Intents:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.guild_reactions = True
+    intents.guild_scheduled_events = True
+    intents.dm_messages = True
+    # Privileged: members (follower counts, leaves) and message content (link capture).
+    intents.members = settings.discord.members_intent
+    intents.message_content = settings.discord.message_content_intent
+    return intents
+
+
+# A text bot: no voice, so no warnings about voice libraries at start-up.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
+class PLNBot(commands.AutoShardedBot):
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: AsyncEngine,
+        sessions: SessionFactory,
+        scheduler: AsyncIOScheduler,
+        clock: Clock,
+        background_jobs: bool = True,
+    ) -> None:
+        # The command tree reads the settings while super().__init__ builds it.
+        self.settings = settings
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=build_intents(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=PLNCommandTree,
+            shard_count=settings.discord.shard_count,
+            # discord.py accepts None ("all shards") although its stub says list[int].
+            shard_ids=list(ids) if (ids := settings.discord.shard_ids) else None,  # type: ignore[arg-type]
+            guild_ready_timeout=settings.discord.guild_ready_timeout,
+            max_messages=1000,
+        )
+        self.engine = engine
+        self.sessions = sessions
+        self.scheduler = scheduler
+        self.clock = clock
+        self.background_jobs = background_jobs
+        self.version = __version__
+        self.started_at: datetime = clock.now()
+        self.guild_service = GuildService(sessions, clock)
+        self._http_session: aiohttp.ClientSession | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    @property
+    def http_session(self) -> aiohttp.ClientSession:
+        """The shared HTTP client for the web (page titles, feeds); open after setup_hook."""
+        if self._http_session is None:
+            raise RuntimeError("the HTTP session opens in setup_hook")
+        return self._http_session
+
+    async def setup_hook(self) -> None:
+        # Runs after the token was accepted: migrating here means a rejected token writes nothing.
+        await self._prepare_database()
+        self._http_session = aiohttp.ClientSession(
+            headers={"User-Agent": f"pln-bot/{self.version} (+self-hosted Discord bot)"},
+        )
+        for name in extension_names():
+            await self.load_extension(name)
+        if self.background_jobs:
+            self.scheduler.start()
+            if self.settings.health.heartbeat_file:
+                self._heartbeat = asyncio.create_task(self._beat(), name="plnbot-heartbeat")
+
+    async def _prepare_database(self) -> None:
+        pending = await pending_migrations(self.engine)
+        if not pending:
+            return
+        if not self.settings.database.auto_migrate:
+            raise StartupError(
+                f"The database needs {len(pending)} migration(s) ({', '.join(pending)}) and "
+                "database.auto_migrate is false. Run `plnbot migrate` first."
+            )
+        applied = await migrate_to_head(self.engine)
+        log.info("Applied migrations: %s", ", ".join(applied))
+
+    async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        await super().close()  # gateway and cogs first, so nothing new starts
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self._http_session is not None:
+            await self._http_session.close()
+        await self.engine.dispose()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.guild_service.ensure_guild(guild.id, guild.name)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.guild_service.mark_left(guild.id)
+
+    async def _beat(self) -> None:
+        path = Path(self.settings.health.heartbeat_file)
+        while not self.is_closed():
+            if self.is_ready() and all(not s.is_closed() for s in self.shards.values()):
+                await asyncio.to_thread(path.touch)
+            await asyncio.sleep(HEARTBEAT_SECONDS)

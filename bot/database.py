@@ -1,0 +1,180 @@
+"""Engine, sessions and migrations: one code path for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.errors import StartupError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+SessionFactory = async_sessionmaker[AsyncSession]
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine; SQLite gets its directory created and its pragmas on every connection."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, echo=echo)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers (search, recap) run while a share is written; NORMAL is safe under WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def backend_name(engine: AsyncEngine) -> str:
+    return "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL"
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+
+def alembic_config() -> Config:
+    config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _current_revisions(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def _pending(connection: Connection) -> list[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    current = _current_revisions(connection)
+    known = {rev.revision for rev in script.walk_revisions()}
+    ahead = current - known
+    if ahead:
+        raise StartupError(
+            f"The database is at migration {', '.join(sorted(ahead))}, which this version of "
+            "pln-bot does not know: it was migrated by a newer version. Upgrade pln-bot, or "
+            "restore a backup made before that upgrade."
+        )
+    applied: set[str] = set()
+    for revision in current:
+        applied.update(rev.revision for rev in script.iterate_revisions(revision, "base"))
+    pending = [rev.revision for rev in script.walk_revisions() if rev.revision not in applied]
+    return list(reversed(pending))
+
+
+async def pending_migrations(engine: AsyncEngine) -> list[str]:
+    """Migrations not yet applied, oldest first; raises if the database is ahead of the code."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        # Checking must not create the file: a start that fails later leaves nothing behind.
+        script = ScriptDirectory.from_config(alembic_config())
+        return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    async with _connect(engine) as connection:
+        return await connection.run_sync(_pending)
+
+
+async def migrate_to_head(engine: AsyncEngine) -> list[str]:
+    """Apply every pending migration in one transaction; returns what was applied."""
+
+    def upgrade(connection: Connection) -> list[str]:
+        pending = _pending(connection)
+        if pending:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+        return pending
+
+    async with _connect(engine) as connection:
+        applied = await connection.run_sync(upgrade)
+        await connection.commit()
+    return applied
+
+
+@asynccontextmanager
+async def _connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """`engine.connect()` that turns "cannot reach the database" into a readable StartupError."""
+    try:
+        connection = await engine.connect()
+    except (OperationalError, DBAPIError, OSError, TimeoutError) as exc:
+        raise StartupError(_unreachable(engine, exc)) from exc
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _unreachable(engine: AsyncEngine, exc: BaseException) -> str:
+    where = engine.url.render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return (
+        f"Cannot reach the database at {where}: {reason}. Check [database] url in the config "
+        "(or PLNBOT_DATABASE_URL) and that the database server is running."
+    )
+
+
+# --- backups ----------------------------------------------------------------------------------
+
+
+def backup_sqlite(database_url: str, destination: Path) -> int:
+    """Copy a live SQLite database with the online backup API; returns the pages copied."""
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise StartupError(
+            "plnbot backup copies the embedded SQLite database. For PostgreSQL use pg_dump, "
+            "e.g. `pg_dump --format=custom --file pln.dump DATABASE`."
+        )
+    source_path = Path(parsed.database)
+    if not source_path.exists():
+        raise StartupError(f"There is no database at {source_path} to back up.")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if destination.exists():
+        raise StartupError(f"{destination} already exists; choose a new file name.")
+    copied = 0
+
+    def progress(_status: int, _remaining: int, total: int) -> None:
+        nonlocal copied
+        copied = total
+
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    target = sqlite3.connect(destination)
+    try:
+        # Small steps let the running bot keep writing between them.
+        source.backup(target, pages=256, progress=progress, sleep=0.005)
+    finally:
+        target.close()
+        source.close()
+    return copied

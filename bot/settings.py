@@ -1,0 +1,222 @@
+"""Process-level settings: a typed object from a TOML file plus ``PLNBOT_*`` env overrides.
+
+Per-guild settings (moderator role, time zone, channels) live in the database, not here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+DEFAULT_API_BASE_URL = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/pln.db"
+ENV_PREFIX = "PLNBOT_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DiscordSettings(_Section):
+    token: SecretStr = SecretStr("")
+    api_base_url: str = DEFAULT_API_BASE_URL
+    gateway_url: str = DEFAULT_GATEWAY_URL
+    # Privileged intents must also be switched on in the Developer Portal.
+    message_content_intent: bool = False
+    members_intent: bool = True
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: tuple[int, ...] | None = None
+    # How long discord.py waits for GUILD_CREATEs before READY; tests set it near 0.
+    guild_ready_timeout: float = Field(default=2.0, ge=0, le=60)
+
+    @field_validator("api_base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value.rstrip("/")
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _ws_url(cls, value: str) -> str:
+        if not value.startswith(("wss://", "ws://")):
+            raise ValueError("must start with wss:// or ws://")
+        return value
+
+
+class DatabaseSettings(_Section):
+    url: str = DEFAULT_DATABASE_URL
+    auto_migrate: bool = True
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _supported_backend(cls, value: str) -> str:
+        # Plain driver names are accepted and mapped to the async drivers the bot needs.
+        for plain, async_form in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+        ):
+            if value.startswith(plain):
+                value = async_form + value[len(plain) :]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be a sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db URL"
+            )
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: str = ""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class CommandSettings(_Section):
+    # A member may run at most `per_user_rate` commands in `per_user_seconds` (all commands).
+    per_user_rate: int = Field(default=8, ge=1, le=100)
+    per_user_seconds: float = Field(default=10.0, gt=0, le=3600)
+
+
+class FeedSettings(_Section):
+    poll_interval_minutes: int = Field(default=30, ge=5, le=1440)
+    max_feeds_per_guild: int = Field(default=50, ge=1, le=1000)
+    max_concurrent_fetches: int = Field(default=4, ge=1, le=32)
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+
+class HealthSettings(_Section):
+    # Touched every 30 s while the gateway is connected; the Docker HEALTHCHECK reads its age.
+    heartbeat_file: str = ""
+
+
+class Settings(_Section):
+    discord: DiscordSettings = DiscordSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    logging: LoggingSettings = LoggingSettings()
+    commands: CommandSettings = CommandSettings()
+    feeds: FeedSettings = FeedSettings()
+    health: HealthSettings = HealthSettings()
+
+    def require_token(self) -> str:
+        token = self.discord.token.get_secret_value()
+        if not token:
+            raise ConfigError(
+                "discord.token is not set. Put it in the config file under [discord] token, "
+                "or set the DISCORD_TOKEN environment variable."
+            )
+        return token
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (``path``, else ``config.toml`` if it exists) and apply env overrides."""
+    env = os.environ if env is None else env
+    data = _read_toml(path)
+    _apply_env(data, env)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, data)) from None
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    explicit = path is not None
+    path = path or DEFAULT_CONFIG_PATH
+    if not path.exists():
+        if explicit:
+            raise ConfigError(
+                f"The config file {path} does not exist. Copy config.example.toml to {path} "
+                "and edit it, or leave out --config to use defaults and environment variables."
+            )
+        return {}
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML: {exc}.") from None
+    except OSError as exc:
+        raise ConfigError(f"The config file {path} cannot be read: {exc.strerror}.") from None
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    """``PLNBOT_SECTION_KEY=value`` overrides ``[section] key``; so does ``DISCORD_TOKEN``."""
+    if env.get("DISCORD_TOKEN"):
+        data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
+    sections = Settings.model_fields
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
+        if section not in sections or not key:
+            continue  # other PLNBOT_* variables (tests, tooling) are not settings
+        table = data.setdefault(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}] in the config file must be a table.")
+        table[key] = _env_value(value)
+
+
+def _env_value(raw: str) -> Any:
+    # Environment values are strings; pydantic coerces "true"/"5" itself, lists are comma separated.
+    if "," in raw and not raw.startswith(("http", "ws", "sqlite", "postgres")):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
+    lines = ["The configuration is not valid:"]
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "extra_forbidden":
+            known = _known_keys(problem["loc"][:-1])
+            lines.append(f"- {key} is not a known setting (known here: {known}).")
+            continue
+        shown = "<hidden>" if key == "discord.token" else repr(_lookup(data, problem["loc"]))
+        lines.append(f"- {key} = {shown}: {problem['msg']}.")
+    lines.append("See config.example.toml for every key, its default and what it allows.")
+    return "\n".join(lines)
+
+
+def _lookup(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> Any:
+    value: Any = data
+    for part in loc:
+        in_mapping = isinstance(value, Mapping) and part in value
+        in_sequence = isinstance(value, list) and isinstance(part, int) and part < len(value)
+        if not (in_mapping or in_sequence):
+            return None
+        value = value[part]
+    return value
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> str:
+    model: type[BaseModel] = Settings
+    for part in loc:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model = annotation
+    return ", ".join(model.model_fields)

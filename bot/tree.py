@@ -1,0 +1,41 @@
+"""The command tree: a global per-member rate limit and the single error path for commands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.ui.replies import report_error
+
+if TYPE_CHECKING:
+    from bot.core import PLNBot
+
+
+class PLNCommandTree(app_commands.CommandTree["PLNBot"]):
+    def __init__(self, client: PLNBot, **options: Any) -> None:
+        super().__init__(client, **options)
+        limits = client.settings.commands
+        # One bucket per member across all commands, on top of per-command cooldowns.
+        self._per_member = app_commands.Cooldown(limits.per_user_rate, limits.per_user_seconds)
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    async def interaction_check(self, interaction: discord.Interaction[PLNBot], /) -> bool:
+        if interaction.type is not discord.InteractionType.application_command:
+            return True
+        bucket = self._buckets.get(interaction.user.id)
+        if bucket is None:
+            if len(self._buckets) > 10_000:
+                self._buckets.clear()  # bounded memory; a reset only forgives a few commands
+            bucket = self._buckets[interaction.user.id] = self._per_member.copy()
+        retry_after = bucket.update_rate_limit()
+        if retry_after:
+            raise app_commands.CommandOnCooldown(bucket, retry_after)
+        return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[PLNBot], error: app_commands.AppCommandError, /
+    ) -> None:
+        command = interaction.command.qualified_name if interaction.command else "unknown command"
+        await report_error(interaction, error, where=f"/{command}")

@@ -1,0 +1,1 @@
+"""Discord rendering shared by every cog: replies, embeds, paginated views."""

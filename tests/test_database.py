@@ -1,0 +1,152 @@
+"""The database layer on both backends: pragmas, migrations agreeing with the models, backups."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.database import (
+    backup_sqlite,
+    create_engine,
+    head_revisions,
+    migrate_to_head,
+    pending_migrations,
+)
+from bot.errors import StartupError
+from bot.models import Base
+
+
+async def test_sqlite_connections_get_the_pragmas(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        for _ in range(2):  # a second pooled connection gets them too
+            async with engine.connect() as connection:
+                values = {
+                    pragma: (await connection.execute(text(f"PRAGMA {pragma}"))).scalar()
+                    for pragma in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+                }
+                assert values == {
+                    "journal_mode": "wal",
+                    "foreign_keys": 1,
+                    "busy_timeout": 5000,
+                    "synchronous": 1,  # NORMAL
+                }
+    finally:
+        await engine.dispose()
+
+
+def _schema_diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+async def test_migrations_build_exactly_the_models(engine: AsyncEngine) -> None:
+    """Upgrade from empty, then autogenerate finds nothing to change (SQLite and PostgreSQL)."""
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_schema_diff) == []
+    assert await pending_migrations(engine) == []
+
+
+async def test_migrate_is_idempotent_and_reports_what_it_applied(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        first = await migrate_to_head(engine)
+        assert first and set(first) >= head_revisions()
+        assert await migrate_to_head(engine) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_database_newer_than_the_code_is_refused(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate_to_head(engine)
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE alembic_version SET version_num = 'ffff_future'"))
+        with pytest.raises(StartupError, match="newer version"):
+            await pending_migrations(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_unreachable_database_is_a_readable_error() -> None:
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        with pytest.raises(StartupError, match=r"Cannot reach the database at .*127\.0\.0\.1:1"):
+            await pending_migrations(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_checking_a_missing_sqlite_database_does_not_create_it(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/new/pln.db")
+    try:
+        assert await pending_migrations(engine) == sorted(head_revisions())
+        assert not (tmp_path / "new" / "pln.db").exists()
+    finally:
+        await engine.dispose()
+
+
+async def test_backup_of_a_live_database_while_it_is_written(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    engine = create_engine(sqlite_url)
+    await migrate_to_head(engine)
+    stop = asyncio.Event()
+    fifty_written = asyncio.Event()
+    written = 0
+
+    async def keep_writing() -> None:
+        nonlocal written
+        while not stop.is_set():
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO guilds (id, name, timezone, joined_at) "
+                        "VALUES (:id, 'g', 'UTC', '2026-01-01 00:00:00')"
+                    ),
+                    {"id": written + 1},
+                )
+            written += 1
+            if written == 50:
+                fifty_written.set()
+            await asyncio.sleep(0)
+
+    writer = asyncio.create_task(keep_writing())
+    await fifty_written.wait()
+    destination = tmp_path / "backups" / "copy.db"
+    pages = await asyncio.to_thread(backup_sqlite, sqlite_url, destination)
+    stop.set()
+    await writer
+    await engine.dispose()
+
+    assert pages > 0
+    copy = sqlite3.connect(destination)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        copied = copy.execute("SELECT count(*) FROM guilds").fetchone()[0]
+        assert 50 <= copied <= written
+        assert copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    finally:
+        copy.close()
+
+
+async def test_backup_refuses_to_overwrite_and_explains_postgres(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    engine = create_engine(sqlite_url)
+    await migrate_to_head(engine)
+    await engine.dispose()
+    existing = tmp_path / "exists.db"
+    existing.write_bytes(b"")
+    with pytest.raises(StartupError, match="already exists"):
+        backup_sqlite(sqlite_url, existing)
+    with pytest.raises(StartupError, match="pg_dump"):
+        backup_sqlite("postgresql+asyncpg://root@127.0.0.1/test", tmp_path / "x.db")
