@@ -18,6 +18,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.errors import ConfigError
@@ -44,6 +45,15 @@ class DiscordSettings(_Section):
     shard_ids: tuple[int, ...] | None = None
     # How long discord.py waits for GUILD_CREATEs before READY; tests set it near 0.
     guild_ready_timeout: float = Field(default=2.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _shards_need_a_count(self) -> DiscordSettings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("shard_ids needs shard_count (the total across all processes)")
+            if any(not 0 <= shard < self.shard_count for shard in self.shard_ids):
+                raise ValueError(f"every shard id must be between 0 and {self.shard_count - 1}")
+        return self
 
     @field_validator("api_base_url")
     @classmethod
@@ -115,6 +125,23 @@ class HealthSettings(_Section):
     heartbeat_file: str = ""
 
 
+class LibrarySettings(_Section):
+    # Links to these hosts (and their subdomains) are never captured silently.
+    ignored_hosts: tuple[str, ...] = ()
+    # Search ranks at most this many of the newest matches, so common words stay fast.
+    search_candidates: int = Field(default=2000, ge=100, le=100_000)
+
+
+class WebSettings(_Section):
+    # The one fetcher for pages on the web (titles now, feeds later).
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    max_bytes: int = Field(default=1_048_576, ge=1024, le=50_000_000)
+    max_redirects: int = Field(default=5, ge=0, le=10)
+    user_agent: str = "pln-bot (+self-hosted Discord bot; fetches page titles)"
+    # Tests only: let the fetcher reach 127.0.0.1 test servers. Never enable in production.
+    allow_loopback_for_tests: bool = False
+
+
 class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -122,6 +149,8 @@ class Settings(_Section):
     commands: CommandSettings = CommandSettings()
     feeds: FeedSettings = FeedSettings()
     health: HealthSettings = HealthSettings()
+    library: LibrarySettings = LibrarySettings()
+    web: WebSettings = WebSettings()
 
     def require_token(self) -> str:
         token = self.discord.token.get_secret_value()

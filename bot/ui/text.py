@@ -15,8 +15,9 @@ def shorten(text: str, limit: int) -> str:
     if limit <= len(ELLIPSIS):
         return text[:limit]
     cut = text[: limit - len(ELLIPSIS)]
+    ends_at_word = text[len(cut)].isspace()
     space = cut.rfind(" ")
-    if space >= len(cut) * 2 // 3:
+    if not ends_at_word and space >= len(cut) * 2 // 3:
         cut = cut[:space]
     return cut.rstrip() + ELLIPSIS
 

@@ -1,0 +1,127 @@
+"""Settings: the TOML file, environment overrides, and an error that says what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "MTIz.very-secret-token.value"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_documents_exactly_the_defaults() -> None:
+    assert load_settings(REPO / "config.example.toml", env={}) == Settings()
+
+
+def test_every_setting_is_documented_in_the_example() -> None:
+    example = (REPO / "config.example.toml").read_text()
+    for section, field in Settings.model_fields.items():
+        assert f"[{section}]" in example
+        assert field.annotation is not None
+        for key in field.annotation.model_fields:  # type: ignore[union-attr]
+            assert f"{key} =" in example, f"{section}.{key} is not in config.example.toml"
+
+
+def test_file_values_and_env_overrides(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[discord]\ntoken = "from-file"\nmessage_content_intent = true\n'
+        '[database]\nurl = "sqlite:///x.db"\n',
+    )
+    env = {
+        "PLNBOT_DATABASE_URL": "postgresql://pln@db/pln",
+        "PLNBOT_DATABASE_AUTO_MIGRATE": "false",
+        "PLNBOT_DISCORD_SHARD_COUNT": "4",
+        "PLNBOT_DISCORD_SHARD_IDS": "0,1",
+        "PLNBOT_LOGGING_LEVEL": "debug",
+        "PLNBOT_TEST_POSTGRES_URL": "ignored: not a setting",
+    }
+    settings = load_settings(path, env=env)
+    assert settings.discord.token.get_secret_value() == "from-file"
+    assert settings.discord.message_content_intent is True
+    assert settings.database.url == "postgresql+asyncpg://pln@db/pln"
+    assert settings.database.auto_migrate is False
+    assert settings.discord.shard_count == 4
+    assert settings.discord.shard_ids == (0, 1)
+    assert settings.logging.level == "DEBUG"
+
+
+def test_discord_token_env_var_sets_the_token(tmp_path: Path) -> None:
+    settings = load_settings(None, env={"DISCORD_TOKEN": SECRET})
+    assert settings.require_token() == SECRET
+    assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
+
+
+def test_plain_sqlite_url_gets_the_async_driver() -> None:
+    settings = load_settings(None, env={"PLNBOT_DATABASE_URL": "sqlite:///data/x.db"})
+    assert settings.database.url == "sqlite+aiosqlite:///data/x.db"
+
+
+def test_missing_default_file_means_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(None, env={}) == Settings()
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        (
+            "[discord]\nshard_count = 0\n",
+            {},
+            r"discord\.shard_count = 0: .*greater than or equal to 1",
+        ),
+        (
+            '[database]\nurl = "mysql://x"\n',
+            {},
+            r"database\.url = 'mysql://x': .*sqlite\+aiosqlite",
+        ),
+        ("[discord]\ntokn = 'x'\n", {}, r"discord\.tokn is not a known setting .*token"),
+        ("[dicsord]\n", {}, r"dicsord is not a known setting \(known here: discord, database"),
+        ("", {"PLNBOT_DISCORD_SHARD_COUNT": "many"}, r"discord\.shard_count = 'many': .*integer"),
+        ("", {"PLNBOT_LOGGING_LEVEL": "loud"}, r"logging\.level = 'loud': .*'DEBUG'"),
+        ("[discord]\nshard_ids = [0]\n", {}, r"shard_ids needs shard_count"),
+        ('[discord]\napi_base_url = "ftp://x"\n', {}, r"api_base_url = 'ftp://x': .*https://"),
+        ("[database]\nauto_migrate = 'sometimes'\n", {}, r"auto_migrate = 'sometimes': .*boolean"),
+    ],
+)
+def test_invalid_values_name_the_key_the_value_and_what_is_allowed(
+    tmp_path: Path, text: str, env: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(ConfigError, match=expected) as caught:
+        load_settings(write(tmp_path, text), env=env)
+    assert "config.example.toml" in str(caught.value)
+
+
+def test_malformed_toml_is_reported_with_its_position(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"not valid TOML: .*line 2"):
+        load_settings(write(tmp_path, "[discord]\ntoken = \n"), env={})
+
+
+def test_an_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"does not exist\. Copy config\.example\.toml"):
+        load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_a_bad_token_value_is_never_echoed(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[discord]\ntoken = ["{SECRET}"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert "discord.token = <hidden>" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def test_missing_token_says_where_to_put_it() -> None:
+    with pytest.raises(ConfigError, match=r"\[discord\] token.*DISCORD_TOKEN"):
+        Settings().require_token()
