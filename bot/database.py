@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,7 +100,8 @@ def _pending(connection: Connection) -> list[str]:
 async def pending_migrations(engine: AsyncEngine) -> list[str]:
     """Migrations not yet applied, oldest first; raises if the database is ahead of the code."""
     database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+    is_sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+    if is_sqlite_file and not await asyncio.to_thread(Path(str(database)).exists):
         # Checking must not create the file: a start that fails later leaves nothing behind.
         script = ScriptDirectory.from_config(alembic_config())
         return [rev.revision for rev in reversed(list(script.walk_revisions()))]
