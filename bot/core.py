@@ -20,9 +20,11 @@ from bot import __version__
 from bot.clock import Clock
 from bot.database import SessionFactory, migrate_to_head, pending_migrations
 from bot.errors import StartupError
+from bot.scheduling import SchedulingCore
 from bot.services.guilds import GuildService
 from bot.settings import Settings
 from bot.tree import PLNCommandTree
+from bot.ui.modlog import post_to_mod_log
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +91,16 @@ class PLNBot(commands.AutoShardedBot):
         self.version = __version__
         self.started_at: datetime = clock.now()
         self.guild_service = GuildService(sessions, clock)
+        # One scheduling core per bot: cogs register their job kinds on it in cog_load.
+        self.scheduling = SchedulingCore(
+            sessions,
+            clock,
+            scheduler if background_jobs else None,
+            guild_visible=lambda guild_id: self.get_guild(guild_id) is not None,
+            report=self._report_to_moderators,
+        )
         self._http_session: aiohttp.ClientSession | None = None
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._background: list[asyncio.Task[None]] = []
 
     @property
     def http_session(self) -> aiohttp.ClientSession:
@@ -109,8 +119,35 @@ class PLNBot(commands.AutoShardedBot):
             await self.load_extension(name)
         if self.background_jobs:
             self.scheduler.start()
+            self._background.append(
+                asyncio.create_task(self._start_scheduling(), name="plnbot-scheduling-start")
+            )
             if self.settings.health.heartbeat_file:
-                self._heartbeat = asyncio.create_task(self._beat(), name="plnbot-heartbeat")
+                self._background.append(asyncio.create_task(self._beat(), name="plnbot-heartbeat"))
+
+    async def _start_scheduling(self) -> None:
+        # After the first READY, when this process knows which guilds it serves (its shards).
+        await self.wait_until_ready()
+        try:
+            report = await self.scheduling.start()
+        except Exception:
+            log.exception("The scheduler could not catch up; its sweep retries in a few minutes")
+            return
+        log.info(
+            "Scheduling started: %d run, %d missed, %d recovered",
+            len(report.done),
+            len(report.missed),
+            len(report.recovered),
+        )
+
+    def scheduling_started(self) -> asyncio.Task[None] | None:
+        """The start-up catch-up task (tests await it after a restart)."""
+        return next(
+            (t for t in self._background if t.get_name() == "plnbot-scheduling-start"), None
+        )
+
+    async def _report_to_moderators(self, guild_id: int, text: str) -> None:
+        await post_to_mod_log(self, guild_id, text)
 
     async def _prepare_database(self) -> None:
         pending = await pending_migrations(self.engine)
@@ -125,13 +162,17 @@ class PLNBot(commands.AutoShardedBot):
         log.info("Applied migrations: %s", ", ".join(applied))
 
     async def close(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
+        # Reverse order of setup_hook: background work stops before what it uses is released.
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-        await super().close()  # gateway and cogs first, so nothing new starts
+                await task
+        self.scheduling.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.scheduling.wait_idle()
+        await super().close()  # gateway and cogs
         if self._http_session is not None:
             await self._http_session.close()
         await self.engine.dispose()

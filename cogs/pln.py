@@ -15,6 +15,7 @@ from bot.database import backend_name
 from bot.errors import UserFacingError
 from bot.services.guilds import UNSET, GuildSettings
 from bot.timezones import search_timezones
+from bot.ui.permissions import require_can_post
 from bot.ui.text import discord_timestamp
 
 ClearableSetting = Literal["moderator role", "log channel"]
@@ -76,7 +77,7 @@ class PLN(commands.GroupCog, group_name="pln", group_description="About this bot
         if not await is_moderator(interaction):
             raise NotModerator()
         if log_channel is not None:
-            _require_can_post(log_channel)
+            require_can_post(log_channel)
         if moderator_role is not None and moderator_role.is_default():
             raise UserFacingError("@everyone cannot be the moderator role; choose a real role.")
         updated = await self.bot.guild_service.update_settings(
@@ -112,21 +113,6 @@ def _choice(value: discord.abc.Snowflake | None, clear: bool) -> int | None:
     if clear:
         return None
     return value.id if value is not None else UNSET
-
-
-def _require_can_post(channel: discord.TextChannel) -> None:
-    needed = {
-        "view_channel": "View Channel",
-        "send_messages": "Send Messages",
-        "embed_links": "Embed Links",
-    }
-    permissions = channel.permissions_for(channel.guild.me)
-    missing = [label for flag, label in needed.items() if not getattr(permissions, flag)]
-    if missing:
-        raise UserFacingError(
-            f"I can't post in {channel.mention}: I need {', '.join(missing)} there. "
-            "Grant it and try again; nothing was changed."
-        )
 
 
 def _settings_embed(settings: GuildSettings) -> discord.Embed:

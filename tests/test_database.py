@@ -88,7 +88,8 @@ async def test_unreachable_database_is_a_readable_error() -> None:
 async def test_checking_a_missing_sqlite_database_does_not_create_it(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/new/pln.db")
     try:
-        assert await pending_migrations(engine) == sorted(head_revisions())
+        pending = await pending_migrations(engine)
+        assert pending[0] == "0001" and pending[-1] in head_revisions()
         assert not (tmp_path / "new" / "pln.db").exists()
     finally:
         await engine.dispose()

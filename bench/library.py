@@ -1,0 +1,382 @@
+"""Library benchmark: search, tag autocomplete and share ingest on big libraries.
+
+    .venv/bin/python bench/library.py --sizes 10000 100000
+    .venv/bin/python bench/library.py --sizes 10000 --postgres-url postgresql+asyncpg://root@127.0.0.1/test
+
+Builds a library per size with Zipf-distributed words (titles, notes, tags), then prints, in one
+run, the service-level figures (LibraryService.search through SQLAlchemy, p50/p99) next to the
+raw floor (plain sqlite3 running the same FTS5 statements), tag autocomplete p99, and the ingest
+rate of /share-style writes (each share its own transaction) with commit p99.
+Targets at 10^6: every search class p99 <= 50 ms, autocomplete p99 <= 20 ms, ingest >= 500/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy.engine import make_url
+
+from bot.clock import FakeClock
+from bot.database import create_engine, create_session_factory, migrate_to_head
+from bot.library.search import (
+    SQLITE_BM25,
+    SQLITE_EPOCH_DAYS,
+    SQLITE_FLOOR,
+    fts5_match,
+    parse_query,
+    recency_sql,
+)
+from bot.library.service import LibraryService, search_text_for
+
+GUILD = 1
+VOCABULARY = 30_000
+TAGS = 300
+SYLLABLES = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"] + ["th", "ch", "sh", "qu"]
+START = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def make_words(rng: random.Random, count: int) -> list[str]:
+    seen: set[str] = set()
+    words: list[str] = []
+    while len(words) < count:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+class Zipf:
+    def __init__(self, items: list[str], s: float, rng: random.Random) -> None:
+        self.items = items
+        self.cum = list(itertools.accumulate(1 / (rank**s) for rank in range(1, len(items) + 1)))
+        self.rng = rng
+
+    def sample(self, k: int) -> list[str]:
+        return self.rng.choices(self.items, cum_weights=self.cum, k=k)
+
+
+Row = tuple[object, ...]
+Batch = tuple[list[Row], list[Row], list[Row]]
+
+
+def generate(size: int, rng: random.Random) -> tuple[list[str], list[str], Iterator[Batch]]:
+    """The vocabulary, the tags, and batches of (resources, shares, tags) rows."""
+    words = make_words(rng, VOCABULARY)
+    tags = make_words(rng, TAGS)
+    word_dist, tag_dist = Zipf(words, 1.07, rng), Zipf(tags, 1.2, rng)
+    step = timedelta(days=700) / size
+
+    def batches() -> Iterator[Batch]:
+        resources: list[Row] = []
+        shares: list[Row] = []
+        tag_rows: list[Row] = []
+        for rid in range(1, size + 1):
+            title = " ".join(word_dist.sample(rng.randint(4, 10)))
+            note = " ".join(word_dist.sample(rng.randint(0, 20))) or None
+            chosen = sorted(set(tag_dist.sample(rng.randint(0, 4))))
+            domain = f"{rng.choice(words[:2000])}.example"
+            url = f"https://{domain}/{'/'.join(word_dist.sample(2))}/{rid}"
+            when = START + step * rid
+            member = rng.randint(1, 500)
+            text = search_text_for(title, [note], url, chosen)
+            resources.append((rid, GUILD, url, url, domain, title, note, member, when, text))
+            shares.append((GUILD, rid, member, rid * 10, when))
+            tag_rows.extend((rid, tag, GUILD) for tag in chosen)
+            if len(resources) >= 5000 or rid == size:
+                yield resources, shares, tag_rows
+                resources, shares, tag_rows = [], [], []
+
+    return words, tags, batches()
+
+
+def _sqlite_time(row: Row, index: int) -> Row:
+    when = row[index]
+    assert isinstance(when, datetime)
+    return (*row[:index], when.strftime("%Y-%m-%d %H:%M:%S.%f"), *row[index + 1 :])
+
+
+def build_sqlite(path: Path, size: int, rng: random.Random) -> tuple[list[str], list[str]]:
+    """Fill a migrated SQLite database quickly (raw inserts; the FTS triggers still run)."""
+    words, tags, batches = generate(size, rng)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(
+        "INSERT INTO guilds (id, name, timezone, joined_at) VALUES (?, 'bench', 'UTC', ?)",
+        (GUILD, "2024-01-01 00:00:00.000000"),
+    )
+    for resources, shares, tag_rows in batches:
+        db.executemany(
+            "INSERT INTO library_resources (id, guild_id, canonical_url, url, domain, title, "
+            "title_source, note, first_sharer_id, first_shared_at, search_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'member', ?, ?, ?, ?)",
+            [_sqlite_time(r, 8) for r in resources],
+        )
+        db.executemany(
+            "INSERT INTO library_shares (guild_id, resource_id, member_id, member_is_bot, "
+            "channel_id, message_id, source, shared_at) VALUES (?, ?, ?, 0, 5, ?, 'command', ?)",
+            [_sqlite_time(r, 4) for r in shares],
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO library_tags (resource_id, tag, guild_id) VALUES (?, ?, ?)",
+            tag_rows,
+        )
+    db.execute(
+        "INSERT INTO library_tag_counts (guild_id, tag, resources) "
+        "SELECT guild_id, tag, count(*) FROM library_tags GROUP BY guild_id, tag"
+    )
+    db.commit()
+    db.execute("INSERT INTO library_search(library_search) VALUES ('optimize')")
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
+    return words, tags
+
+
+async def build_postgres(url: str, size: int, rng: random.Random) -> tuple[list[str], list[str]]:
+    """Fill a migrated PostgreSQL database with COPY, then compute the tsvectors in one UPDATE."""
+    import asyncpg  # type: ignore[import-untyped]  # the postgres extra
+
+    words, tags, batches = generate(size, rng)
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    db = await asyncpg.connect(dsn)
+    try:
+        await db.execute(
+            "INSERT INTO guilds (id, name, timezone, joined_at) VALUES ($1, 'bench', 'UTC', $2)",
+            GUILD,
+            START,
+        )
+        for resources, shares, tag_rows in batches:
+            await db.copy_records_to_table(
+                "library_resources",
+                records=[(*r, "member") for r in resources],
+                columns=[
+                    "id",
+                    "guild_id",
+                    "canonical_url",
+                    "url",
+                    "domain",
+                    "title",
+                    "note",
+                    "first_sharer_id",
+                    "first_shared_at",
+                    "search_text",
+                    "title_source",
+                ],
+            )
+            await db.copy_records_to_table(
+                "library_shares",
+                records=[(*r, False, 5, "command") for r in shares],
+                columns=[
+                    "guild_id",
+                    "resource_id",
+                    "member_id",
+                    "message_id",
+                    "shared_at",
+                    "member_is_bot",
+                    "channel_id",
+                    "source",
+                ],
+            )
+            await db.copy_records_to_table(
+                "library_tags", records=tag_rows, columns=["resource_id", "tag", "guild_id"]
+            )
+        await db.execute(
+            "UPDATE library_resources SET search_vector = to_tsvector('simple', search_text)"
+        )
+        await db.execute(
+            "INSERT INTO library_tag_counts (guild_id, tag, resources) "
+            "SELECT guild_id, tag, count(*) FROM library_tags GROUP BY guild_id, tag"
+        )
+        await db.execute(
+            "SELECT setval(pg_get_serial_sequence('library_resources', 'id'), $1)", size
+        )
+        await db.execute("VACUUM ANALYZE")
+    finally:
+        await db.close()
+    return words, tags
+
+
+def query_classes(words: list[str], rng: random.Random) -> dict[str, list[str]]:
+    def pick(lo: int, hi: int, n: int = 40) -> list[str]:
+        return [words[rng.randint(lo, hi)] for _ in range(n)]
+
+    return {
+        "rare (rank 5k-20k)": pick(5000, 20000),
+        "mid (rank 300-1k)": pick(300, 1000),
+        "common (rank 20-50)": pick(20, 50),
+        "very common (top 3)": pick(0, 2),
+        "two words": [f"{a} {b}" for a, b in zip(pick(20, 200), pick(100, 2000), strict=True)],
+        "prefix (3 letters*)": [w[:3] + "*" for w in pick(0, 500)],
+    }
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+async def timed(run: Callable[[], Awaitable[object]], samples: list[float]) -> None:
+    started = time.perf_counter()
+    await run()
+    samples.append((time.perf_counter() - started) * 1000)
+
+
+def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
+    """The same two FTS5 statements the service runs, in plain sqlite3 (ms)."""
+    db = sqlite3.connect(path)
+    try:
+        match = fts5_match(parse_query(query))
+        started = time.perf_counter()
+        db.execute(
+            "SELECT library_resources.id FROM library_resources JOIN ("
+            f"SELECT library_search.rowid AS rid, {SQLITE_BM25} AS score FROM library_search "
+            "WHERE library_search MATCH :match AND library_search.rowid >= "
+            f"coalesce(({SQLITE_FLOOR}), 0)) AS matched "
+            "ON library_resources.id = matched.rid "
+            "WHERE library_resources.guild_id = :guild AND library_resources.deleted_at IS NULL "
+            f"ORDER BY (-matched.score * {recency_sql(SQLITE_EPOCH_DAYS)}) DESC, "
+            "library_resources.id DESC LIMIT 50",
+            {"match": match, "guild": GUILD, "offset": candidates - 1, "today": today},
+        ).fetchall()
+        return (time.perf_counter() - started) * 1000
+    finally:
+        db.close()
+
+
+def uncapped(path: Path, query: str) -> float:
+    db = sqlite3.connect(path)
+    try:
+        match = fts5_match(parse_query(query))
+        started = time.perf_counter()
+        db.execute(
+            f"SELECT rowid FROM library_search WHERE library_search MATCH ? "
+            f"ORDER BY {SQLITE_BM25} LIMIT 50",
+            (match,),
+        ).fetchall()
+        return (time.perf_counter() - started) * 1000
+    finally:
+        db.close()
+
+
+async def bench_size(size: int, postgres_url: str | None, candidates: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        engine = create_engine(url)
+        await migrate_to_head(engine)
+        await engine.dispose()
+        started = time.perf_counter()
+        rng = random.Random(size)
+        words, tags = build_sqlite(path, size, rng)
+        print(f"\n== {size:,} resources (SQLite; built in {time.perf_counter() - started:.1f} s)")
+        await run_figures(url, path, words, tags, rng, candidates)
+    if postgres_url:
+        server = make_url(postgres_url)
+        name = f"plnbot_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(postgres_url)
+        async with admin.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = server.set(database=name).render_as_string(hide_password=False)
+        try:
+            engine = create_engine(url)
+            await migrate_to_head(engine)
+            await engine.dispose()
+            started = time.perf_counter()
+            rng = random.Random(size)
+            words, tags = await build_postgres(url, size, rng)
+            elapsed = time.perf_counter() - started
+            print(f"\n== {size:,} resources (PostgreSQL; built in {elapsed:.1f} s)")
+            await run_figures(url, None, words, tags, rng, candidates)
+        finally:
+            async with admin.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.dispose()
+
+
+async def run_figures(
+    url: str,
+    path: Path | None,
+    words: list[str],
+    tags: list[str],
+    rng: random.Random,
+    candidates: int,
+) -> None:
+    """Service figures; next to them the raw sqlite3 floor when `path` is a SQLite file."""
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    clock = FakeClock(START + timedelta(days=701))
+    library = LibraryService(sessions, clock, search_candidates=candidates)
+    print(
+        f"{'search class':24} {'p50 ms':>8} {'p99 ms':>8} {'raw p50':>8} {'raw p99':>8} "
+        f"{'uncapped p50':>13}"
+    )
+    for name, queries in query_classes(words, rng).items():
+        service: list[float] = []
+        for query in queries:
+            await timed(lambda q=query: library.search(GUILD, q), service)  # type: ignore[misc]
+        line = f"{name:24} {percentile(service, 50):8.1f} {percentile(service, 99):8.1f}"
+        if path is not None:
+            today = clock.now().timestamp() / 86400
+            raw = [raw_floor(path, q, candidates, today) for q in queries]
+            full = [uncapped(path, q) for q in queries[:10]]
+            line += (
+                f" {percentile(raw, 50):8.1f} {percentile(raw, 99):8.1f}"
+                f" {statistics.median(full):13.1f}"
+            )
+        print(line)
+    auto: list[float] = []
+    prefixes = [t[:n] for t in rng.sample(tags, 50) for n in (1, 2)] + [""]
+    for prefix in prefixes:
+        await timed(lambda p=prefix: library.autocomplete_tags(GUILD, p), auto)  # type: ignore[misc]
+    print(
+        f"tag autocomplete         p50 {percentile(auto, 50):.1f} ms, p99 "
+        f"{percentile(auto, 99):.1f} ms"
+    )
+    commits: list[float] = []
+    count = 1000
+    started = time.perf_counter()
+    for number in range(count):
+        tag_text = " ".join(rng.sample(tags[:50], 2))
+        title = " ".join(rng.choices(words[:5000], k=6))
+        await timed(
+            lambda n=number, t=title, g=tag_text: library.share(  # type: ignore[misc]
+                GUILD, 5, 42, f"https://ingest.example/{n}", tags=g, title=t
+            ),
+            commits,
+        )
+    rate = count / (time.perf_counter() - started)
+    print(f"share ingest             {rate:.0f} shares/s, p99 {percentile(commits, 99):.1f} ms")
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--candidates", type=int, default=2000)
+    parser.add_argument("--postgres-url", default=None)
+    parser.add_argument("--smoke", action="store_true", help="10^4 only, for CI")
+    args = parser.parse_args()
+    for size in [10_000] if args.smoke else args.sizes:
+        asyncio.run(bench_size(size, args.postgres_url, args.candidates))
+
+
+if __name__ == "__main__":
+    main()

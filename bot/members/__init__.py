@@ -1,0 +1,1 @@
+"""Per-member preferences (privacy), Discord-free."""

@@ -1,0 +1,84 @@
+"""The Discord-free scheduling core shared by prompts, chats, the weekly recap and feeds.
+
+core = SchedulingCore(sessions, clock, scheduler, guild_visible=..., report=...)
+core.registry.register("recap.weekly", handler, grace=timedelta(hours=6))
+info = await core.schedules.create(guild_id, guild_name, actor_id, kind="recap.weekly",
+                                   rule=parse_when("weekly on mon at 09:00", tz, now))
+await core.changed()       # after any create/update/pause/delete: re-arm the alarm
+await core.runner.run_due()  # what the alarm calls; tests call it after moving a FakeClock
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot.clock import Clock
+from bot.database import SessionFactory
+from bot.scheduling.alarm import Alarm
+from bot.scheduling.recurrence import Recurrence, to_utc
+from bot.scheduling.registry import Handler, KindRegistry, KindSpec, SlotContext
+from bot.scheduling.runner import Reporter, Runner, RunReport
+from bot.scheduling.schedules import RunInfo, ScheduleInfo, ScheduleService, preview
+from bot.scheduling.when import parse_when
+
+__all__ = [
+    "Alarm",
+    "Handler",
+    "KindRegistry",
+    "KindSpec",
+    "Recurrence",
+    "RunInfo",
+    "RunReport",
+    "Runner",
+    "ScheduleInfo",
+    "ScheduleService",
+    "SchedulingCore",
+    "SlotContext",
+    "parse_when",
+    "preview",
+    "to_utc",
+]
+
+
+class SchedulingCore:
+    """Schedules, the kind registry, the runner and its alarm, wired together once per bot."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        clock: Clock,
+        scheduler: Any | None,
+        *,
+        guild_visible: Callable[[int], bool],
+        report: Reporter,
+        owner: str | None = None,
+    ) -> None:
+        self.schedules = ScheduleService(sessions, clock)
+        self.registry = KindRegistry()
+        self.runner = Runner(
+            sessions, clock, self.registry, guild_visible=guild_visible, report=report, owner=owner
+        )
+        self.alarm = Alarm(self.runner, scheduler, clock) if scheduler is not None else None
+
+    async def start(self) -> RunReport:
+        """At start-up: recover interrupted runs, catch up on missed slots, arm the alarm."""
+        report = await self.runner.run_due()
+        await self.changed()
+        return report
+
+    async def listed(self, guild_id: int) -> list[ScheduleInfo]:
+        """What /schedule list shows: schedules of kinds that are moderators' business."""
+        infos = await self.schedules.for_guild(guild_id)
+        return [info for info in infos if self.registry.is_listed(info.kind)]
+
+    async def changed(self) -> None:
+        if self.alarm is not None:
+            await self.alarm.arm()
+
+    def stop(self) -> None:
+        if self.alarm is not None:
+            self.alarm.disarm()
+
+    async def wait_idle(self) -> None:
+        await self.runner.wait_idle()

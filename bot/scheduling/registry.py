@@ -1,0 +1,85 @@
+"""The job kinds the runner knows: `kind -> handler(slot)` plus each kind's downtime policy."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.scheduling.schedules import ScheduleInfo
+
+
+@dataclass(frozen=True)
+class SlotContext:
+    """One slot being run: the schedule, the instant it was due, and how it came to run."""
+
+    schedule: ScheduleInfo
+    slot_at: datetime
+    now: datetime
+    late: bool
+    recovered: bool
+    run_id: int
+
+
+# A handler may return a short note stored with the run (e.g. "posted prompt #12").
+Handler = Callable[[SlotContext], Awaitable[str | None]]
+Grace = timedelta | Callable[[ScheduleInfo], timedelta]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """How a kind runs: its handler, how late a missed slot may still run, crash behaviour.
+
+    `resume_after_crash`: re-run a slot whose process died mid-run (only for handlers that can
+    tell what they already did); otherwise such a slot is marked failed and reported.
+    `report_missed`: tell the moderators about slots missed while the bot was down, and
+    `listed`: show the kind's schedules in /schedule list. Both are off for the bot's internal
+    or per-member jobs (a chat's next step, digests), which are no moderator's business.
+    """
+
+    name: str
+    handler: Handler
+    grace: Grace = timedelta(0)
+    resume_after_crash: bool = False
+    report_missed: bool = True
+    listed: bool = True
+
+    def grace_for(self, schedule: ScheduleInfo) -> timedelta:
+        return self.grace(schedule) if callable(self.grace) else self.grace
+
+
+class KindRegistry:
+    def __init__(self) -> None:
+        self._kinds: dict[str, KindSpec] = {}
+
+    def register(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        grace: Grace = timedelta(0),
+        resume_after_crash: bool = False,
+        report_missed: bool = True,
+        listed: bool = True,
+    ) -> KindSpec:
+        """Register (or replace, e.g. when a cog reloads) the handler of a kind."""
+        spec = KindSpec(name, handler, grace, resume_after_crash, report_missed, listed)
+        self._kinds[name] = spec
+        return spec
+
+    def unregister(self, name: str) -> None:
+        self._kinds.pop(name, None)
+
+    def get(self, name: str) -> KindSpec:
+        return self._kinds[name]
+
+    def is_listed(self, name: str) -> bool:
+        """Kinds no cog registered (e.g. a feature switched off) are listed, so they can be seen."""
+        spec = self._kinds.get(name)
+        return spec is None or spec.listed
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._kinds
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds)

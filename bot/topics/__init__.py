@@ -1,0 +1,1 @@
+"""Topic channels: members follow topics; moderators shape them (Discord-free service)."""

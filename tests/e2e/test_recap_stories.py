@@ -1,0 +1,405 @@
+"""The weekly recap and personal digests, end to end: the real bot on the emulator, FakeClock."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import discord.gateway
+import discord.http
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import update
+
+from bot.app import build_bot
+from bot.clock import FakeClock
+from bot.core import PLNBot
+from bot.emulator import Channel, DiscordEmulator, Guild, Member, Message, Permission
+from bot.library.service import LibraryService
+from bot.models.scheduling import ScheduleRun
+from bot.models.topics import Topic, TopicFollower
+from bot.scheduling import RunReport
+from bot.settings import DatabaseSettings, DiscordSettings, Settings
+
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
+TUESDAY_9AM = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # 09:00 EST
+
+
+@dataclass
+class World:
+    emu: DiscordEmulator
+    clock: FakeClock
+    database_url: str
+    bot: PLNBot
+    task: asyncio.Task[None]
+    guild: Guild
+    general: Channel
+    recap: Channel
+    maths: Channel
+    log: Channel
+    mod: Member
+    alice: Member
+    bob: Member
+    carol: Member
+
+    async def invoke(
+        self, who: Member, command: str, options: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        return await self.emu.invoke(
+            who,
+            command,
+            options,
+            channel=kw.get("channel", self.general),
+            bypass_default_permissions=True,
+        )
+
+    async def run(
+        self, who: Member, command: str, options: dict[str, Any] | None = None
+    ) -> Message:
+        return await self.emu.wait_for_response(await self.invoke(who, command, options))
+
+    async def followups(self, who: Member, command: str, options: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+        """A deferred command's ephemeral follow-ups (the recap parts)."""
+        interaction = await self.invoke(who, command, options)
+        first = await self.emu.wait_for_followup(interaction, 0)
+        return interaction, first
+
+    async def tick_to(self, instant: datetime) -> RunReport:
+        self.clock.set(instant)
+        return await self.bot.scheduling.runner.run_due()
+
+    def bot_posts(self, channel: Channel) -> list[Message]:
+        bot_id = self.emu.state.bot_user.id
+        return [
+            m
+            for m in self.emu.history(channel)
+            if m.author.id == bot_id and m.interaction_id is None
+        ]
+
+    async def restart(self, down_for: timedelta) -> None:
+        await _stop(self.bot, self.task)
+        self.clock.advance(down_for)
+        self.bot, self.task = await _start(self.emu, self.database_url, self.clock)
+        await _settle(self.bot)
+
+
+def embeds_of(messages: list[Message]) -> list[tuple[str, str, str]]:
+    return [
+        (e.get("title", ""), e.get("description", ""), e.get("footer", {}).get("text", ""))
+        for m in messages
+        for e in m.embeds
+    ]
+
+
+async def _start(
+    emu: DiscordEmulator, database_url: str, clock: FakeClock
+) -> tuple[PLNBot, asyncio.Task[None]]:
+    settings = Settings(
+        discord=DiscordSettings(
+            token=SecretStr(emu.token),
+            api_base_url=emu.api_base_url,
+            gateway_url=emu.gateway_url,
+            guild_ready_timeout=0.01,
+            members_intent=True,
+        ),
+        database=DatabaseSettings(url=database_url),
+    )
+    bot = build_bot(settings, clock=clock, background_jobs=False)
+    await bot.login(emu.token)
+    task = asyncio.create_task(bot.connect())
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        ready.cancel()
+        if task in done:
+            task.result()
+        raise TimeoutError("the bot did not become ready")
+    await bot.tree.sync()
+    return bot, task
+
+
+async def _settle(bot: PLNBot) -> None:
+    """What the bot does after its first READY: recover interrupted runs, catch up."""
+    await bot.scheduling.start()
+
+
+async def _stop(bot: PLNBot, task: asyncio.Task[None]) -> None:
+    await bot.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 5)
+
+
+@pytest.fixture
+async def world(sqlite_url: str) -> AsyncIterator[World]:
+    clock = FakeClock(START)
+    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    async with DiscordEmulator(clock=clock.now) as emu:
+        guild = emu.create_guild("PLN")
+        general = emu.create_channel(guild, "general")
+        recap = emu.create_channel(guild, "recap")
+        maths = emu.create_channel(guild, "maths")
+        log = emu.create_channel(guild, "mod-log")
+        mod_role = emu.create_role(guild, "Moderators")
+        mod = emu.create_member(guild, "mod", roles=[mod_role])
+        alice = emu.create_member(guild, "alice")
+        bob = emu.create_member(guild, "bob")
+        carol = emu.create_member(guild, "carol")
+        bot, task = await _start(emu, sqlite_url, clock)
+        await _settle(bot)
+        await bot.guild_service.update_settings(
+            guild.id,
+            guild.name,
+            0,
+            moderator_role_id=mod_role.id,
+            log_channel_id=log.id,
+            timezone="America/New_York",
+        )
+        state = World(
+            emu,
+            clock,
+            sqlite_url,
+            bot,
+            task,
+            guild,
+            general,
+            recap,
+            maths,
+            log,
+            mod,
+            alice,
+            bob,
+            carol,
+        )
+        try:
+            yield state
+        finally:
+            await _stop(state.bot, state.task)
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+        emu.assert_no_violations()
+
+
+async def _share(world: World, who: Member, url: str, title: str | None = None) -> Message:
+    options = {"url": url, **({"title": title} if title else {})}
+    return await world.run(who, "share", options)
+
+
+async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_previewed(
+    world: World,
+) -> None:
+    reply = await world.emu.wait_for_followup(
+        await world.invoke(
+            world.mod,
+            "recap settings",
+            {"channel": world.recap, "weekday": 1, "time": "09:00", "top": 5},
+        )
+    )
+    assert "every Tuesday at 09:00 (America/New_York)" in reply.content, reply.content
+    await _share(world, world.alice, "https://example.org/pizza", "Fractions with pizza")
+    world.clock.advance(timedelta(hours=1))
+    await _share(world, world.bob, "https://example.org/pizza")  # a re-share: 2 members
+    await _share(world, world.carol, "https://example.org/geometry", "Geometry @everyone")
+    poem = await _share(world, world.alice, "https://example.org/poem", "Poetry")
+    await _share(world, world.alice, "https://example.org/poem")  # same member: counts once
+    await world.emu.react(world.carol, poem, "⭐")  # counts
+    await world.emu.react(world.alice, poem, "⭐")  # her own share: does not count
+    await asyncio.sleep(0.2)  # let the reaction events land
+
+    world.clock.set(TUESDAY_9AM - timedelta(minutes=5))
+    interaction, _ = await world.followups(world.mod, "recap preview")
+    await asyncio.sleep(0.1)
+    preview = [
+        m
+        for m in world.emu.ephemeral_messages(world.mod)
+        if m.interaction_id == interaction.id and m.embeds
+    ]
+    report = await world.tick_to(TUESDAY_9AM)
+    assert len(report.done) == 1, report
+    posted = world.bot_posts(world.recap)
+    assert posted, "the recap was posted"
+    text = "\n".join(d for _, d, _ in embeds_of(posted))
+    assert text.index("Fractions with pizza") < text.index("Poetry") < text.index("Geometry")
+    assert "shared by 2 members · 0 ⭐" in text
+    assert "shared by 1 member · 1 ⭐" in text
+    assert "@everyone" not in text  # escaped
+    assert "first by alice" in text  # named, never pinged
+    assert all(m.mentions == [] for m in posted if hasattr(m, "mentions"))
+    assert "Ranked by distinct members" in embeds_of(posted)[-1][2]
+    # The preview (5 minutes earlier, same shares) is what was posted, week dates aside.
+    assert [t for t, _, _ in embeds_of(preview)] == [t for t, _, _ in embeds_of(posted)]
+    entries = [d.split("\n\n", 1)[-1] for _, d, _ in embeds_of(preview)]
+    assert entries == [d.split("\n\n", 1)[-1] for _, d, _ in embeds_of(posted)]
+    # Exactly once: woken again, nothing more.
+    assert (await world.tick_to(TUESDAY_9AM + timedelta(minutes=1))).done == []
+    assert len(world.bot_posts(world.recap)) == len(posted)
+    # Members look back at it.
+    history = await world.run(world.mod, "recap history")
+    assert str(posted[0].id) in history.embeds[0]["description"]
+    _, week = await world.followups(world.alice, "recap week", {"date": "2026-03-02"})
+    assert "Fractions with pizza" in embeds_of([week])[0][1]
+    unknown = await world.run(world.alice, "recap week", {"date": "2020-01-01"})
+    assert "no recap" in unknown.content.lower()
+
+
+async def test_bad_settings_are_refused_and_nothing_is_saved(world: World) -> None:
+    bad_top = await world.run(world.mod, "recap settings", {"channel": world.recap, "top": 26})
+    assert "1 to 25" in bad_top.content
+    bad_time = await world.run(
+        world.mod, "recap settings", {"channel": world.recap, "time": "25:99"}
+    )
+    assert "not a time" in bad_time.content
+    not_mod = await world.run(world.alice, "recap settings", {"channel": world.recap})
+    assert "moderators" in not_mod.content
+    world.emu.set_overwrite(
+        world.recap, world.emu.bot_member(world.guild), deny=int(Permission.EMBED_LINKS)
+    )
+    await asyncio.sleep(0.1)  # the CHANNEL_UPDATE reaches the bot
+    closed = await world.run(world.mod, "recap settings", {"channel": world.recap})
+    assert "I need Embed Links" in closed.content, closed.content
+    assert await world.bot.scheduling.schedules.for_guild(world.guild.id) == []
+    assert not (await world.bot.get_cog("Recap").service.config(world.guild.id)).enabled  # type: ignore[union-attr]
+
+
+async def test_a_member_leaves_the_top_contributors(world: World) -> None:
+    reply = await world.run(world.alice, "me privacy", {"top_contributors": False})
+    assert "are not listed" in reply.content and reply.flags & 64
+    await _share(world, world.alice, "https://example.org/pizza", "Fractions with pizza")
+    await world.emu.wait_for_followup(
+        await world.invoke(world.mod, "recap settings", {"channel": world.recap, "weekday": 1})
+    )
+    report = await world.tick_to(TUESDAY_9AM)
+    assert len(report.done) == 1
+    text = "\n".join(d for _, d, _ in embeds_of(world.bot_posts(world.recap)))
+    assert "Fractions with pizza" in text  # her link still ranks
+    assert "Top contributors" not in text  # and she is not listed
+
+
+async def test_a_restart_during_posting_finishes_without_duplicates(world: World) -> None:
+    library = LibraryService(world.bot.sessions, world.bot.clock)
+    for i in range(25):  # long titles: the recap needs several messages
+        for who in [world.alice, world.bob, world.carol][: 1 + i % 3]:
+            await library.share(
+                world.guild.id,
+                world.general.id,
+                who.id,
+                f"https://example.org/{i}",
+                title=f"Resource {i:02d} " + "with a long descriptive title " * 9,
+                guild_name="PLN",
+            )
+    await world.emu.wait_for_followup(
+        await world.invoke(
+            world.mod,
+            "recap settings",
+            {"channel": world.recap, "weekday": 1, "time": "09:00", "top": 25},
+        )
+    )
+    cog = world.bot.get_cog("Recap")
+    assert cog is not None
+    service = cog.service  # type: ignore[attr-defined]
+    real_record = service.record_part
+
+    async def crash_after_first(*args: Any) -> None:
+        await real_record(*args)
+        raise RuntimeError("the process died")  # after part 0 went out and was recorded
+
+    service.record_part = crash_after_first
+    report = await world.tick_to(TUESDAY_9AM)
+    assert len(report.failed) == 1
+    first_try = world.bot_posts(world.recap)
+    assert len(first_try) == 1
+    # A process that dies leaves its run "claimed" (not "failed"): make it so, then restart.
+    async with world.bot.sessions() as session, session.begin():
+        await session.execute(update(ScheduleRun).values(status="claimed", finished_at=None))
+    service.record_part = real_record
+    await world.restart(timedelta(minutes=15))
+    posts = world.bot_posts(world.recap)
+    assert len(posts) >= 2 and posts[0].id == first_try[0].id
+    text = "\n".join(d for _, d, _ in embeds_of(posts))
+    for i in range(25):
+        assert text.count(f"Resource {i:02d} ") == 1, i  # every link once, none twice
+    runs = await world.bot.scheduling.schedules.runs(world.guild.id)
+    assert [r.status for r in runs] == ["done"]
+
+
+async def _follow_maths(world: World, who: Member) -> None:
+    async with world.bot.sessions() as session, session.begin():
+        topic = Topic(
+            guild_id=world.guild.id,
+            name="Maths",
+            name_key="maths",
+            channel_id=world.maths.id,
+            default_tags=[],
+            created_by=world.mod.id,
+            created_at=world.clock.now(),
+        )
+        session.add(topic)
+        await session.flush()
+        session.add(
+            TopicFollower(
+                topic_id=topic.id,
+                user_id=who.id,
+                guild_id=world.guild.id,
+                followed_at=world.clock.now(),
+            )
+        )
+
+
+async def test_a_member_who_opted_in_gets_a_dm_with_only_their_topics(world: World) -> None:
+    await _follow_maths(world, world.alice)
+    on = await world.emu.wait_for_followup(
+        await world.invoke(world.alice, "digest on", {"weekday": 1, "time": "09:00"})
+    )
+    assert "Your weekly digest is on: Tuesdays at 09:00" in on.content
+    maths = await world.emu.wait_for_response(
+        await world.invoke(
+            world.bob,
+            "share",
+            {"url": "https://example.org/algebra", "title": "Algebra"},
+            channel=world.maths,
+        )
+    )
+    assert maths is not None
+    await _share(world, world.carol, "https://example.org/cooking", "Cooking")  # not her topic
+    await world.emu.wait_for_response(
+        await world.invoke(
+            world.alice,
+            "share",
+            {"url": "https://example.org/mine", "title": "Mine"},
+            channel=world.maths,
+        )
+    )  # her own share: left out
+    for minutes in range(0, 70, 10):  # digests go out within the hour
+        await world.tick_to(TUESDAY_9AM + timedelta(minutes=minutes))
+    dms = world.emu.dm_history(world.alice)
+    assert len(dms) == 1
+    text = "\n".join(d for _, d, _ in embeds_of(dms))
+    assert "Algebra" in text and "Cooking" not in text and "Mine" not in text
+    assert world.emu.dm_history(world.bob) == []  # did not opt in: nothing
+    await world.tick_to(TUESDAY_9AM + timedelta(hours=3))
+    assert len(world.emu.dm_history(world.alice)) == 1  # once a week
+
+
+async def test_a_member_with_closed_dms_is_switched_off_and_told(world: World) -> None:
+    await _follow_maths(world, world.bob)
+    await world.emu.wait_for_followup(
+        await world.invoke(world.bob, "digest on", {"weekday": 1, "time": "09:00"})
+    )
+    await world.emu.wait_for_response(
+        await world.invoke(
+            world.alice,
+            "share",
+            {"url": "https://example.org/algebra", "title": "Algebra"},
+            channel=world.maths,
+        )
+    )
+    world.emu.set_dms_closed(world.bob)
+    for minutes in range(0, 70, 10):
+        await world.tick_to(TUESDAY_9AM + timedelta(minutes=minutes))
+    interaction = await world.invoke(world.bob, "recap week")
+    await world.emu.wait_for_response(interaction)
+    notice = await world.emu.wait_for_followup(interaction, 0)
+    assert "digest is switched off" in notice.content
+    assert "direct messages" in notice.content
