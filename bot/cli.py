@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.app import build_bot
+from bot.app import apply_discord_endpoints, build_bot
 from bot.database import (
     backend_name,
     backup_sqlite,
@@ -126,6 +127,11 @@ async def _run(settings: Settings, _args: argparse.Namespace) -> int:
     token = settings.require_token()
     bot = build_bot(settings)
     async with bot:
+        # `docker stop` and systemd send SIGTERM: close the gateway and the database cleanly.
+        loop = asyncio.get_running_loop()
+        closing: list[asyncio.Task[None]] = []  # a reference, so the task is not collected
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: closing.append(loop.create_task(bot.close())))
         # Database problems surface before anything talks to Discord.
         await pending_migrations(bot.engine)
         await _login(bot, token)
@@ -199,38 +205,25 @@ async def _check(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _check_online(settings: Settings) -> None:
     token = settings.require_token()
-    bot = build_bot(settings, background_jobs=False)
-    try:
-        await _login_http_only(bot, token)
-        info = await bot.application_info()
-        flags = info.flags
-        print(f"Token: accepted for {info.name} (application {info.id}).")
-        missing = []
-        if settings.discord.members_intent and not (
-            flags.gateway_guild_members or flags.gateway_guild_members_limited
-        ):
-            missing.append("Server Members Intent")
-        if settings.discord.message_content_intent and not (
-            flags.gateway_message_content or flags.gateway_message_content_limited
-        ):
-            missing.append("Message Content Intent")
-        if missing:
-            raise StartupError(
-                f"The application lacks {' and '.join(missing)}. {_intents_message()}"
-            )
-        print("Privileged intents: enabled as configured.")
-    finally:
-        await bot.close()
-
-
-async def _login_http_only(bot: discord.Client, token: str) -> None:
-    """Log in without the gateway and without `setup_hook` (which would migrate and load cogs)."""
-    try:
-        await bot.http.static_login(token)
-    except discord.LoginFailure as exc:
-        raise StartupError("Discord rejected the token.") from exc
-    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-        raise StartupError(f"Cannot reach Discord at {discord.http.Route.BASE}: {exc}.") from exc
+    apply_discord_endpoints(settings.discord)
+    # A bare client: logging in must not migrate, load cogs or start schedules.
+    async with discord.Client(intents=discord.Intents.none()) as client:
+        await _login(client, token)
+        info = await client.application_info()
+    flags = info.flags
+    print(f"Token: accepted for {info.name} (application {info.id}).")
+    missing = []
+    if settings.discord.members_intent and not (
+        flags.gateway_guild_members or flags.gateway_guild_members_limited
+    ):
+        missing.append("Server Members Intent")
+    if settings.discord.message_content_intent and not (
+        flags.gateway_message_content or flags.gateway_message_content_limited
+    ):
+        missing.append("Message Content Intent")
+    if missing:
+        raise StartupError(f"The application lacks {' and '.join(missing)}. {_intents_message()}")
+    print("Privileged intents: enabled as configured.")
 
 
 async def _sync_commands(settings: Settings, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ import logging
 import pkgutil
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 
 import aiohttp
 import discord
@@ -101,6 +102,7 @@ class PLNBot(commands.AutoShardedBot):
         )
         self._http_session: aiohttp.ClientSession | None = None
         self._background: list[asyncio.Task[None]] = []
+        self._closing: asyncio.Task[None] | None = None
 
     @property
     def http_session(self) -> aiohttp.ClientSession:
@@ -162,6 +164,23 @@ class PLNBot(commands.AutoShardedBot):
         log.info("Applied migrations: %s", ", ".join(applied))
 
     async def close(self) -> None:
+        # A signal handler and `async with bot` may both close: release everything once, and let
+        # every caller wait for that one release to finish.
+        if self._closing is None:
+            self._closing = asyncio.create_task(self._release(), name="plnbot-close")
+        await self._closing
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # discord.py's own __aexit__ waits only for its part of closing when a close is under
+        # way (e.g. started by a signal handler); wait for ours, which releases the database.
+        await self.close()
+
+    async def _release(self) -> None:
         # Reverse order of setup_hook: background work stops before what it uses is released.
         for task in self._background:
             task.cancel()
@@ -185,6 +204,7 @@ class PLNBot(commands.AutoShardedBot):
 
     async def _beat(self) -> None:
         path = Path(self.settings.health.heartbeat_file)
+        await self.wait_until_ready()
         while not self.is_closed():
             if self.is_ready() and all(not s.is_closed() for s in self.shards.values()):
                 await asyncio.to_thread(path.touch)

@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from aiohttp import web
+from conftest import PlnbotCommand
 
 from bot.invite import REQUIRED_PERMISSIONS
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabc.rejected-secret-value"  # id 123456789012345678
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-async def plnbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PLNBOT_", "DISCORD_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return Result(process.returncode, out.decode(), err.decode())
 
 
 @pytest.fixture
@@ -66,7 +40,7 @@ async def rejecting_discord() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-async def test_help_lists_every_command(tmp_path: Path) -> None:
+async def test_help_lists_every_command(plnbot: PlnbotCommand, tmp_path: Path) -> None:
     result = await plnbot("--help", cwd=tmp_path)
     assert result.code == 0
     for command in ("run", "migrate", "check", "sync-commands", "backup", "health"):
@@ -75,7 +49,9 @@ async def test_help_lists_every_command(tmp_path: Path) -> None:
     assert "--guild ID" in sub_help.out and "--config PATH" in sub_help.out
 
 
-async def test_migrate_then_check_on_both_backends(database_url: str, tmp_path: Path) -> None:
+async def test_migrate_then_check_on_both_backends(
+    plnbot: PlnbotCommand, database_url: str, tmp_path: Path
+) -> None:
     env = {"PLNBOT_DATABASE_URL": database_url, "DISCORD_TOKEN": TOKEN}
     before = await plnbot("check", cwd=tmp_path, env=env)
     assert before.code == 0, before.err
@@ -93,7 +69,9 @@ async def test_migrate_then_check_on_both_backends(database_url: str, tmp_path: 
     assert set(query["scope"][0].split()) == {"bot", "applications.commands"}
 
 
-async def test_invalid_config_exits_2_before_connecting(tmp_path: Path) -> None:
+async def test_invalid_config_exits_2_before_connecting(
+    plnbot: PlnbotCommand, tmp_path: Path
+) -> None:
     (tmp_path / "bad.toml").write_text('[database]\nurl = "mysql://nope"\n')
     result = await plnbot("run", "--config", "bad.toml", cwd=tmp_path)
     assert result.code == 2
@@ -102,13 +80,15 @@ async def test_invalid_config_exits_2_before_connecting(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()
 
 
-async def test_run_without_a_token_says_how_to_set_it(tmp_path: Path) -> None:
+async def test_run_without_a_token_says_how_to_set_it(
+    plnbot: PlnbotCommand, tmp_path: Path
+) -> None:
     result = await plnbot("run", cwd=tmp_path)
     assert result.code == 2 and "DISCORD_TOKEN" in result.err
 
 
 async def test_rejected_token_is_a_clear_error_and_writes_nothing(
-    tmp_path: Path, rejecting_discord: str
+    plnbot: PlnbotCommand, tmp_path: Path, rejecting_discord: str
 ) -> None:
     env = {"DISCORD_TOKEN": TOKEN, "PLNBOT_DISCORD_API_BASE_URL": rejecting_discord}
     result = await plnbot("run", cwd=tmp_path, env=env)
@@ -119,7 +99,9 @@ async def test_rejected_token_is_a_clear_error_and_writes_nothing(
     assert not (tmp_path / "data" / "pln.db").exists()
 
 
-async def test_unreachable_discord_is_a_clear_network_error(tmp_path: Path) -> None:
+async def test_unreachable_discord_is_a_clear_network_error(
+    plnbot: PlnbotCommand, tmp_path: Path
+) -> None:
     env = {"DISCORD_TOKEN": TOKEN, "PLNBOT_DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10"}
     result = await plnbot("run", cwd=tmp_path, env=env)
     assert result.code == 1
@@ -129,14 +111,16 @@ async def test_unreachable_discord_is_a_clear_network_error(tmp_path: Path) -> N
     assert debug.code == 1 and "Traceback" in debug.err
 
 
-async def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
+async def test_unreachable_database_is_a_clear_error(plnbot: PlnbotCommand, tmp_path: Path) -> None:
     env = {"DISCORD_TOKEN": TOKEN, "PLNBOT_DATABASE_URL": "postgresql://x@127.0.0.1:1/none"}
     result = await plnbot("run", cwd=tmp_path, env=env)
     assert result.code == 1
     assert "Cannot reach the database at postgresql+asyncpg://x@127.0.0.1:1/none" in result.err
 
 
-async def test_database_ahead_of_the_code_refuses_to_start(tmp_path: Path) -> None:
+async def test_database_ahead_of_the_code_refuses_to_start(
+    plnbot: PlnbotCommand, tmp_path: Path
+) -> None:
     env = {"DISCORD_TOKEN": TOKEN}
     assert (await plnbot("migrate", cwd=tmp_path, env=env)).code == 0
     database = sqlite3.connect(tmp_path / "data" / "pln.db")
@@ -148,7 +132,7 @@ async def test_database_ahead_of_the_code_refuses_to_start(tmp_path: Path) -> No
     assert "9999_future" in result.err and "newer version" in result.err
 
 
-async def test_backup_copies_the_database(tmp_path: Path) -> None:
+async def test_backup_copies_the_database(plnbot: PlnbotCommand, tmp_path: Path) -> None:
     assert (await plnbot("migrate", cwd=tmp_path)).code == 0
     result = await plnbot("backup", "backups/today.db", cwd=tmp_path)
     assert result.code == 0, result.err
@@ -159,7 +143,7 @@ async def test_backup_copies_the_database(tmp_path: Path) -> None:
     assert again.code == 1 and "already exists" in again.err
 
 
-async def test_health_reflects_the_heartbeat_age(tmp_path: Path) -> None:
+async def test_health_reflects_the_heartbeat_age(plnbot: PlnbotCommand, tmp_path: Path) -> None:
     heartbeat = tmp_path / "heartbeat"
     env = {"PLNBOT_HEALTH_HEARTBEAT_FILE": str(heartbeat)}
     assert (await plnbot("health", cwd=tmp_path, env=env)).code == 1

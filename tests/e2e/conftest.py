@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord.gateway
 import discord.http
@@ -40,7 +40,6 @@ class Community:
 class RunningBot:
     bot: PLNBot
     emulator: DiscordEmulator
-    seconds_to_ready: float
 
 
 StartBot = Callable[..., Awaitable[RunningBot]]
@@ -95,6 +94,54 @@ def e2e_settings(emulator: DiscordEmulator, database_url: str) -> Settings:
     )
 
 
+async def launch_bot(
+    emulator: DiscordEmulator,
+    database_url: str,
+    clock: FakeClock | None = None,
+    *,
+    before_sync: Callable[[PLNBot], None] | None = None,
+    **sections: Any,
+) -> tuple[PLNBot, asyncio.Task[None]]:
+    """The real bot, logged in, connected, ready and with its commands synced.
+
+    `sections` replace settings sections (e.g. `web=WebSettings(...)`); `before_sync(bot)` may add
+    test-only commands to the tree first. Stop it with `stop_bot`.
+    """
+    settings = e2e_settings(emulator, database_url).model_copy(update=sections)
+    bot = build_bot(settings, clock=clock)
+    began = time.perf_counter()
+    await bot.login(emulator.token)  # runs setup_hook: migrations, cogs, scheduler
+    task = asyncio.create_task(bot.connect(), name="pln-bot-connect")
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait(
+        {ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+    )
+    if ready not in done:
+        ready.cancel()
+        if task in done:
+            task.result()
+        await bot.close()
+        raise TimeoutError("the bot did not become ready")
+    print(f"\n[e2e] login + connect to READY: {(time.perf_counter() - began) * 1000:.0f} ms")
+    if before_sync is not None:
+        before_sync(bot)
+    await bot.tree.sync()  # global, so the emulator knows the commands members can use
+    return bot, task
+
+
+async def stop_bot(bot: PLNBot, task: asyncio.Task[None]) -> None:
+    await bot.close()
+    await asyncio.wait_for(task, READY_TIMEOUT)
+    assert task.exception() is None
+
+
+async def scheduling_caught_up(bot: PLNBot) -> None:
+    """Wait for what the bot does after its first READY: recover interrupted runs, catch up."""
+    started = bot.scheduling_started()
+    if started is not None:
+        await asyncio.wait_for(started, READY_TIMEOUT)
+
+
 @pytest.fixture
 async def start_bot(
     emulator: DiscordEmulator,
@@ -103,37 +150,17 @@ async def start_bot(
     clock: FakeClock,
     _restore_discord_endpoints: None,
 ) -> AsyncIterator[StartBot]:
-    """`await start_bot(before_sync=...)`: the bot ready and synced; `before_sync(bot)` may add
-    test-only commands to its tree first."""
+    """`await start_bot(before_sync=...)`: the bot against the `community` guild."""
     started: list[tuple[PLNBot, asyncio.Task[None]]] = []
 
     async def start(before_sync: Callable[[PLNBot], None] | None = None) -> RunningBot:
-        bot = build_bot(e2e_settings(emulator, sqlite_url), clock=clock)
-        began = time.perf_counter()
-        await bot.login(emulator.token)  # runs setup_hook: migrations, cogs, scheduler
-        task = asyncio.create_task(bot.connect(), name="pln-bot-connect")
+        bot, task = await launch_bot(emulator, sqlite_url, clock, before_sync=before_sync)
         started.append((bot, task))
-        ready = asyncio.create_task(bot.wait_until_ready())
-        done, _ = await asyncio.wait(
-            {ready, task}, timeout=READY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
-        )
-        if ready not in done:
-            ready.cancel()
-            if task in done:
-                task.result()
-            raise TimeoutError("the bot did not become ready")
-        seconds = time.perf_counter() - began
-        if before_sync is not None:
-            before_sync(bot)
-        await bot.tree.sync()  # global, so the emulator knows the commands members can use
-        print(f"\n[e2e] login + connect to READY: {seconds * 1000:.0f} ms")
-        return RunningBot(bot, emulator, seconds)
+        return RunningBot(bot, emulator)
 
     yield start
     for bot, task in started:
-        await bot.close()
-        await asyncio.wait_for(task, READY_TIMEOUT)
-        assert task.exception() is None
+        await stop_bot(bot, task)
     await _no_tasks_left_behind()
 
 

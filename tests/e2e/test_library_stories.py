@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import io
 import json
@@ -12,19 +10,15 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
-import discord.gateway
-import discord.http
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
-from bot.app import build_bot
 from bot.core import PLNBot
 from bot.emulator import Channel, DiscordEmulator, Guild, Member, Message
 from bot.library.service import LibraryService
-from bot.settings import DatabaseSettings, DiscordSettings, Settings, WebSettings
+from bot.settings import WebSettings
 
-from .conftest import eventually
+from .conftest import eventually, launch_bot, stop_bot
 
 pytestmark = pytest.mark.e2e
 T = TypeVar("T")
@@ -57,13 +51,6 @@ class World:
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[DiscordEmulator]:
-    async with DiscordEmulator() as emulator:
-        yield emulator
-        emulator.assert_no_violations()
-
-
-@pytest.fixture
 async def page_server() -> AsyncIterator[str]:
     async def article(_request: web.Request) -> web.Response:
         return web.Response(
@@ -81,8 +68,10 @@ async def page_server() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def world(emu: DiscordEmulator, sqlite_url: str, page_server: str) -> AsyncIterator[World]:
-    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+async def world(
+    emulator: DiscordEmulator, sqlite_url: str, page_server: str, _restore_discord_endpoints: None
+) -> AsyncIterator[World]:
+    emu = emulator
     guild = emu.create_guild("PLN")
     general = emu.create_channel(guild, "general")
     topic = emu.create_channel(guild, "math-topic")
@@ -90,30 +79,13 @@ async def world(emu: DiscordEmulator, sqlite_url: str, page_server: str) -> Asyn
     mod = emu.create_member(guild, "mod", roles=[mod_role])
     alice = emu.create_member(guild, "alice")
     bob = emu.create_member(guild, "bob")
-    settings = Settings(
-        discord=DiscordSettings(
-            token=SecretStr(emu.token),
-            api_base_url=emu.api_base_url,
-            gateway_url=emu.gateway_url,
-            guild_ready_timeout=0.01,
-            message_content_intent=True,
-        ),
-        database=DatabaseSettings(url=sqlite_url),
-        web=WebSettings(allow_loopback_for_tests=True),
-    )
-    bot = build_bot(settings, background_jobs=False)
-    await bot.login(emu.token)
-    task = asyncio.create_task(bot.connect())
-    await asyncio.wait_for(bot.wait_until_ready(), 10)
-    await bot.tree.sync()
+    # The page-title fetcher may reach the test's page server on 127.0.0.1, and nothing else.
+    bot, task = await launch_bot(emu, sqlite_url, web=WebSettings(allow_loopback_for_tests=True))
     await bot.guild_service.update_settings(guild.id, guild.name, 0, moderator_role_id=mod_role.id)
     try:
         yield World(emu, bot, guild, general, topic, mod, alice, bob, page_server)
     finally:
-        await bot.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5)
-        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+        await stop_bot(bot, task)
 
 
 def text_of(message: Message) -> str:

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import discord.gateway
-import discord.http
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import update
 
-from bot.app import build_bot
 from bot.clock import FakeClock
 from bot.core import PLNBot
 from bot.emulator import Channel, DiscordEmulator, Guild, Member, Message, Permission
@@ -23,7 +18,8 @@ from bot.library.service import LibraryService
 from bot.models.scheduling import ScheduleRun
 from bot.models.topics import Topic, TopicFollower
 from bot.scheduling import RunReport
-from bot.settings import DatabaseSettings, DiscordSettings, Settings
+
+from .conftest import launch_bot, scheduling_caught_up, stop_bot
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
 TUESDAY_9AM = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # 09:00 EST
@@ -81,10 +77,10 @@ class World:
         ]
 
     async def restart(self, down_for: timedelta) -> None:
-        await _stop(self.bot, self.task)
+        await stop_bot(self.bot, self.task)
         self.clock.advance(down_for)
-        self.bot, self.task = await _start(self.emu, self.database_url, self.clock)
-        await _settle(self.bot)
+        self.bot, self.task = await launch_bot(self.emu, self.database_url, self.clock)
+        await scheduling_caught_up(self.bot)
 
 
 def embeds_of(messages: list[Message]) -> list[tuple[str, str, str]]:
@@ -95,48 +91,9 @@ def embeds_of(messages: list[Message]) -> list[tuple[str, str, str]]:
     ]
 
 
-async def _start(
-    emu: DiscordEmulator, database_url: str, clock: FakeClock
-) -> tuple[PLNBot, asyncio.Task[None]]:
-    settings = Settings(
-        discord=DiscordSettings(
-            token=SecretStr(emu.token),
-            api_base_url=emu.api_base_url,
-            gateway_url=emu.gateway_url,
-            guild_ready_timeout=0.01,
-            members_intent=True,
-        ),
-        database=DatabaseSettings(url=database_url),
-    )
-    bot = build_bot(settings, clock=clock, background_jobs=False)
-    await bot.login(emu.token)
-    task = asyncio.create_task(bot.connect())
-    ready = asyncio.create_task(bot.wait_until_ready())
-    done, _ = await asyncio.wait({ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if ready not in done:
-        ready.cancel()
-        if task in done:
-            task.result()
-        raise TimeoutError("the bot did not become ready")
-    await bot.tree.sync()
-    return bot, task
-
-
-async def _settle(bot: PLNBot) -> None:
-    """What the bot does after its first READY: recover interrupted runs, catch up."""
-    await bot.scheduling.start()
-
-
-async def _stop(bot: PLNBot, task: asyncio.Task[None]) -> None:
-    await bot.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
-
-
 @pytest.fixture
-async def world(sqlite_url: str) -> AsyncIterator[World]:
+async def world(sqlite_url: str, _restore_discord_endpoints: None) -> AsyncIterator[World]:
     clock = FakeClock(START)
-    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     async with DiscordEmulator(clock=clock.now) as emu:
         guild = emu.create_guild("PLN")
         general = emu.create_channel(guild, "general")
@@ -148,8 +105,8 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
         alice = emu.create_member(guild, "alice")
         bob = emu.create_member(guild, "bob")
         carol = emu.create_member(guild, "carol")
-        bot, task = await _start(emu, sqlite_url, clock)
-        await _settle(bot)
+        bot, task = await launch_bot(emu, sqlite_url, clock)
+        await scheduling_caught_up(bot)
         await bot.guild_service.update_settings(
             guild.id,
             guild.name,
@@ -177,8 +134,7 @@ async def world(sqlite_url: str) -> AsyncIterator[World]:
         try:
             yield state
         finally:
-            await _stop(state.bot, state.task)
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+            await stop_bot(state.bot, state.task)
         emu.assert_no_violations()
 
 

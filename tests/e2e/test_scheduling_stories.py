@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import discord.gateway
-import discord.http
 import pytest
-from pydantic import SecretStr
 
-from bot.app import build_bot
 from bot.clock import FakeClock
 from bot.core import PLNBot
 from bot.emulator import Channel, DiscordEmulator, Guild, Member, Message
 from bot.scheduling import RunReport
-from bot.settings import DatabaseSettings, DiscordSettings, Settings
+
+from .conftest import launch_bot, scheduling_caught_up, stop_bot
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday, EST in New York
 
@@ -63,57 +59,16 @@ class World:
     async def restart(self, down_for: timedelta) -> None:
         await stop_bot(self.bot, self.task)
         self.clock.advance(down_for)
-        self.bot, self.task = await start_bot(self.emu, self.database_url, self.clock)
-        await settle(self.bot)
+        self.bot, self.task = await launch_bot(self.emu, self.database_url, self.clock)
+        await scheduling_caught_up(self.bot)
 
     def threads(self) -> list[Channel]:
         return [c for c in self.emu.state.channels.values() if c.parent_id == self.general.id]
 
 
-async def start_bot(
-    emu: DiscordEmulator, database_url: str, clock: FakeClock
-) -> tuple[PLNBot, asyncio.Task[None]]:
-    settings = Settings(
-        discord=DiscordSettings(
-            token=SecretStr(emu.token),
-            api_base_url=emu.api_base_url,
-            gateway_url=emu.gateway_url,
-            guild_ready_timeout=0.01,
-            message_content_intent=True,  # "A1 …" answers are read from the content
-        ),
-        database=DatabaseSettings(url=database_url),
-    )
-    bot = build_bot(settings, clock=clock)
-    await bot.login(emu.token)
-    task = asyncio.create_task(bot.connect())
-    ready = asyncio.create_task(bot.wait_until_ready())
-    done, _ = await asyncio.wait({ready, task}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    if ready not in done:
-        ready.cancel()
-        if task in done:
-            task.result()
-        raise TimeoutError("the bot did not become ready")
-    await bot.tree.sync()
-    return bot, task
-
-
-async def settle(bot: PLNBot) -> None:
-    """Wait for the start-up catch-up (recovery and missed slots) to finish."""
-    task = bot.scheduling_started()
-    if task is not None:
-        await asyncio.wait_for(task, 10)
-
-
-async def stop_bot(bot: PLNBot, task: asyncio.Task[None]) -> None:
-    await bot.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
-
-
 @pytest.fixture
-async def world(database_url: str) -> AsyncIterator[World]:
+async def world(database_url: str, _restore_discord_endpoints: None) -> AsyncIterator[World]:
     clock = FakeClock(START)
-    old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     async with DiscordEmulator(clock=clock.now) as emu:
         guild = emu.create_guild("PLN")
         general = emu.create_channel(guild, "general")
@@ -121,8 +76,8 @@ async def world(database_url: str) -> AsyncIterator[World]:
         mod_role = emu.create_role(guild, "Moderators")
         mod = emu.create_member(guild, "mod", roles=[mod_role])
         alice = emu.create_member(guild, "alice")
-        bot, task = await start_bot(emu, database_url, clock)
-        await settle(bot)
+        bot, task = await launch_bot(emu, database_url, clock)
+        await scheduling_caught_up(bot)
         await bot.guild_service.update_settings(
             guild.id,
             guild.name,
@@ -136,7 +91,6 @@ async def world(database_url: str) -> AsyncIterator[World]:
             yield state
         finally:
             await stop_bot(state.bot, state.task)
-            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
         emu.assert_no_violations()
 
 
@@ -291,9 +245,9 @@ async def test_a_weekly_chat_runs_from_event_to_archive(world: World) -> None:
 
 async def test_two_bot_processes_sharing_one_database_post_each_slot_once(world: World) -> None:
     await schedule_prompts(world, "daily at 09:00")
-    second, second_task = await start_bot(world.emu, world.database_url, world.clock)
+    second, second_task = await launch_bot(world.emu, world.database_url, world.clock)
     try:
-        await settle(second)
+        await scheduling_caught_up(second)
         world.clock.advance(timedelta(hours=2))  # Monday 09:00 New York
         for _ in range(3):
             await asyncio.gather(
