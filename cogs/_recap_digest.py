@@ -94,6 +94,11 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
         return "sent"
 
     @commands.Cog.listener()
+    async def on_guild_timezone_changed(self, guild: discord.Guild, _actor_id: int) -> None:
+        await self.service.follow_guild_timezone(guild.id, guild.name)
+        await self.core.changed()
+
+    @commands.Cog.listener()
     async def on_app_command_completion(
         self, interaction: discord.Interaction[PLNBot], _command: Any
     ) -> None:

@@ -133,6 +133,11 @@ class Chats(commands.GroupCog, group_name="chat", group_description="Weekly chat
         channel_id = channel.id if channel else found.channel_id if found else None
         if channel_id is None:
             raise UserFacingError("Choose a topic that has a channel, or a channel.")
+        if not isinstance(guild.get_channel(channel_id), discord.TextChannel):
+            raise UserFacingError(
+                f"Weekly chats run in a thread of a text channel, and <#{channel_id}> is not one "
+                "(a forum topic, perhaps). Pick a text channel with `channel`; nothing was saved."
+            )
         zone = timezone or (await self.bot.guild_service.settings(guild.id)).timezone
         rule = parse_when(when, zone, self.bot.clock.now())
         check_timing(duration, interval, 1)

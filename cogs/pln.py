@@ -91,6 +91,9 @@ class PLN(commands.GroupCog, group_name="pln", group_description="About this bot
         await interaction.response.send_message(
             "Settings saved.", embed=_settings_embed(updated), ephemeral=True
         )
+        if timezone is not None:
+            # Features that run "in the server's time zone" (recap, digests) follow the change.
+            self.bot.dispatch("guild_timezone_changed", guild, interaction.user.id)
 
     @settings.autocomplete("timezone")
     async def _timezone_choices(

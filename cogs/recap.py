@@ -87,6 +87,15 @@ class Recap(
         )
         await interaction.followup.send(_settings_text(config), ephemeral=True)
 
+    @commands.Cog.listener()
+    async def on_guild_timezone_changed(self, guild: discord.Guild, actor_id: int) -> None:
+        """The recap runs in the server's time zone: move its schedule with the zone."""
+        config = await self.service.config(guild.id)
+        if config.schedule_id is not None:
+            await sync_schedule(
+                self.core, self.service, config, guild.name, actor_id, self.bot.clock.now()
+            )
+
     @app_commands.command(name="now", description="Post the recap of the last 7 days now")
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)

@@ -109,6 +109,24 @@ class DigestService:
         await self._reschedule(info, guild_name, timezone)
         return info
 
+    async def follow_guild_timezone(self, guild_id: int, guild_name: str) -> int:
+        """Move every active digest of the guild to its (new) time zone; returns how many."""
+        async with self._sessions() as session:
+            guild = await session.get(Guild, guild_id)
+            rows = (
+                await session.scalars(
+                    select(DigestSubscription).where(
+                        DigestSubscription.guild_id == guild_id,
+                        DigestSubscription.enabled.is_(True),
+                    )
+                )
+            ).all()
+        if guild is None:
+            return 0
+        for row in rows:
+            await self._reschedule(_subscription(row), guild_name, guild.timezone)
+        return len(rows)
+
     async def turn_off(
         self, guild_id: int, user_id: int, *, reason: str | None = None
     ) -> Subscription | None:

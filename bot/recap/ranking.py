@@ -9,7 +9,8 @@ Score of a resource in the week [start, end):
 Removed resources (`deleted_at`) never appear; an old resource re-shared this week qualifies with
 this week's shares only.
 
-Indexes used: library_shares (guild_id, shared_at) for the week's shares; library_votes
+Indexes used: library_shares (guild_id, shared_at, member_is_bot, resource_id, member_id,
+channel_id), which covers the week's shares so they are read from the index alone; library_votes
 (guild_id, voted_at); library_saves (guild_id, saved_at); the primary keys of library_resources
 and guild_members. See docs/recap.md for figures.
 """

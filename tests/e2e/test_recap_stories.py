@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -17,9 +18,9 @@ from bot.emulator import Channel, DiscordEmulator, Guild, Member, Message, Permi
 from bot.library.service import LibraryService
 from bot.models.scheduling import ScheduleRun
 from bot.models.topics import Topic, TopicFollower
-from bot.scheduling import RunReport
+from bot.scheduling import RunReport, ScheduleInfo
 
-from .conftest import launch_bot, scheduling_caught_up, stop_bot
+from .conftest import eventually, launch_bot, scheduling_caught_up, stop_bot
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
 TUESDAY_9AM = datetime(2026, 3, 3, 14, 0, tzinfo=UTC)  # 09:00 EST
@@ -359,3 +360,27 @@ async def test_a_member_with_closed_dms_is_switched_off_and_told(world: World) -
     notice = await world.emu.wait_for_followup(interaction, 0)
     assert "digest is switched off" in notice.content
     assert "direct messages" in notice.content
+
+
+async def test_recap_and_digests_follow_a_change_of_the_servers_time_zone(world: World) -> None:
+    await world.emu.wait_for_followup(
+        await world.invoke(world.mod, "recap settings", {"channel": world.recap, "weekday": 1})
+    )
+    await world.emu.wait_for_followup(
+        await world.invoke(world.alice, "digest on", {"weekday": 4, "time": "18:00"})
+    )
+
+    changed = await world.run(world.mod, "pln settings", {"timezone": "Europe/London"})
+    assert "Settings saved." in changed.content
+
+    async def moved() -> list[ScheduleInfo] | None:
+        found = await world.bot.scheduling.schedules.for_guild(world.guild.id)
+        kinds = {info.kind for info in found}
+        in_london = all(info.rule.timezone == "Europe/London" for info in found)
+        return found if kinds == {"recap", "digest"} and in_london else None
+
+    schedules = await eventually(moved)
+    recap = next(info for info in schedules if info.kind == "recap")
+    assert recap.next_run_at is not None
+    local = recap.next_run_at.astimezone(ZoneInfo("Europe/London"))
+    assert (local.weekday(), local.hour, local.minute) == (1, 9, 0)  # Tuesday 09:00, London

@@ -355,3 +355,18 @@ def bot_cannot_create_threads(world: World) -> bool:
     channel = guild.get_channel(world.general.id) if guild else None
     assert guild is not None and channel is not None
     return not channel.permissions_for(guild.me).create_public_threads
+
+
+async def test_a_chat_on_a_forum_topic_is_refused_with_a_way_out(world: World) -> None:
+    created = await world.run(world.mod, "topic create", {"name": "Reading", "kind": "forum"})
+    assert "Created" in created.content, created.content
+
+    refused = await world.run(
+        world.mod,
+        "chat schedule",
+        {"title": "Book club", "when": "weekly on thu at 19:00", "topic": "Reading"},
+    )
+
+    assert "Weekly chats run in a thread of a text channel" in refused.content
+    assert refused.flags & 64  # ephemeral
+    assert await world.bot.scheduling.schedules.for_guild(world.guild.id) == []
