@@ -5,16 +5,32 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import (
+    CursorResult,
+    Integer,
+    Result,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from bot.errors import UserFacingError
 from bot.library.records import Resource, ShareRef
 from bot.library.urls import Link
 from bot.models import Guild
+from bot.models.base import Base
 from bot.models.library import (
     LibraryResource,
     LibrarySave,
@@ -38,7 +54,40 @@ def clean_optional(text: str | None, limit: int, what: str) -> str | None:
     return text or None
 
 
-def new_resource(
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+# Shares are written through Core, not the unit of work: one statement per table, no flush, no
+# re-reading of what the transaction just wrote, each statement compiled once and then cached.
+_RESOURCES = _table(LibraryResource)
+_SHARES = _table(LibraryShare)
+_TAGS = _table(LibraryTag)
+_TAG_COUNTS = _table(LibraryTagCount)
+_INSERT_SHARE = insert(_SHARES)
+_INSERT_TAGS = insert(_TAGS)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+@cache
+def _insert_resource(dialect: str) -> Insert:
+    """Insert unless the guild already has the URL (then nothing is written: rowcount 0)."""
+    unique = [_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url]
+    if dialect != "postgresql":
+        # SQLite's FTS5 table follows search_text through a trigger.
+        return sqlite_insert(_RESOURCES).on_conflict_do_nothing(index_elements=unique)
+    # PostgreSQL indexes search_vector, computed from the same text.
+    text = bindparam("vector_text", type_=Text())
+    statement = postgresql_insert(_RESOURCES).values(search_vector=func.to_tsvector("simple", text))
+    return statement.on_conflict_do_nothing(index_elements=unique)
+
+
+async def add_resource(
     session: AsyncSession,
     guild_id: int,
     link: Link,
@@ -47,25 +96,101 @@ def new_resource(
     tags: Sequence[str],
     title: str | None = None,
     note: str | None = None,
-) -> LibraryResource:
-    """A new resource, added to the session with its searchable text already built."""
+) -> Resource | None:
+    """The link as a new resource with its tags, shared once; None if the guild already has it.
+
+    Trying the insert first makes a new link cost one statement, not a lookup and an insert, and
+    takes SQLite's write lock at once (a lookup first would start a read transaction that cannot
+    become a write if another writer commits in between).
+    """
     text = search_text_for(title, [note], link.canonical, tags)
-    resource = LibraryResource(
+    values = {
+        "guild_id": guild_id,
+        "canonical_url": link.canonical,
+        "url": link.original,
+        "domain": link.domain,
+        "title": title,
+        "title_source": "member" if title else "",
+        "note": note,
+        "first_sharer_id": sharer_id,
+        "first_shared_at": now,
+        "search_text": text,
+    }
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        values["vector_text"] = text
+    result = await session.execute(_insert_resource(dialect), values)
+    resource_id = _inserted_id(result)
+    if resource_id is None:
+        return None
+    await add_tags(session, guild_id, resource_id, tags)
+    return Resource(
+        id=resource_id,
         guild_id=guild_id,
-        canonical_url=link.canonical,
         url=link.original,
+        canonical_url=link.canonical,
         domain=link.domain,
         title=title,
-        title_source="member" if title else "",
         note=note,
+        tags=tuple(sorted(tags)),
         first_sharer_id=sharer_id,
         first_shared_at=now,
-        search_text=text,
+        shares=1,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        resource.search_vector = func.to_tsvector("simple", text)
-    session.add(resource)
-    return resource
+
+
+async def add_tags(
+    session: AsyncSession, guild_id: int, resource_id: int, tags: Sequence[str]
+) -> None:
+    """Give a live resource tags it does not carry yet, and count them."""
+    if not tags:
+        return
+    await session.execute(
+        _INSERT_TAGS, [{"resource_id": resource_id, "tag": t, "guild_id": guild_id} for t in tags]
+    )
+    await count_tags(session, guild_id, tags, +1)
+
+
+async def add_share(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    resource_id: int,
+    member_id: int,
+    member_is_bot: bool,
+    channel_id: int,
+    message_id: int | None,
+    note: str | None,
+    source: str,
+    shared_at: datetime,
+) -> int:
+    """Record one share; returns its id (SQLite's lastrowid, RETURNING on PostgreSQL)."""
+    result = await session.execute(
+        _INSERT_SHARE,
+        {
+            "guild_id": guild_id,
+            "resource_id": resource_id,
+            "member_id": member_id,
+            "member_is_bot": member_is_bot,
+            "channel_id": channel_id,
+            "message_id": message_id,
+            "note": note,
+            "source": source,
+            "shared_at": shared_at,
+        },
+    )
+    share_id = _inserted_id(result)
+    assert share_id is not None
+    return share_id
+
+
+def _inserted_id(result: Result[Any]) -> int | None:
+    """The new row's id (SQLite's lastrowid, no fetch; RETURNING on PostgreSQL), None if none."""
+    assert isinstance(result, CursorResult)
+    if result.rowcount != 1 or result.inserted_primary_key is None:
+        return None
+    row_id: int = result.inserted_primary_key[0]
+    return row_id
 
 
 async def ensure_guild(
@@ -82,14 +207,15 @@ async def ensure_guild(
     return True
 
 
-async def resource_by_url(
-    session: AsyncSession, guild_id: int, canonical: str
-) -> LibraryResource | None:
+async def resource_by_url(session: AsyncSession, guild_id: int, canonical: str) -> LibraryResource:
+    """The guild's resource for a URL that `add_resource` found already there."""
     resource: LibraryResource | None = await session.scalar(
         select(LibraryResource).where(
             LibraryResource.guild_id == guild_id, LibraryResource.canonical_url == canonical
         )
     )
+    if resource is None:  # deleted (with its guild) since the insert saw it: nothing to add to
+        raise LookupError(f"no resource for {canonical} in guild {guild_id}")
     return resource
 
 
@@ -115,19 +241,25 @@ async def require_sharer_or_moderator(
 
 
 async def count_tags(session: AsyncSession, guild_id: int, tags: Sequence[str], delta: int) -> None:
-    """Move the per-guild tag counts in the caller's transaction (an upsert per tag)."""
+    """Move the per-guild tag counts in the caller's transaction (one upsert for all tags)."""
     if not tags:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(LibraryTagCount).values(
-        [{"guild_id": guild_id, "tag": tag, "resources": max(delta, 0)} for tag in tags]
+    await session.execute(
+        _tag_count_upsert(_dialect(session)),
+        [
+            {"guild_id": guild_id, "tag": tag, "resources": max(delta, 0), "delta": delta}
+            for tag in tags
+        ],
     )
-    statement = statement.on_conflict_do_update(
-        index_elements=["guild_id", "tag"],
-        set_={"resources": LibraryTagCount.resources + delta},
+
+
+@cache
+def _tag_count_upsert(dialect: str) -> Insert:
+    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_TAG_COUNTS)
+    return upsert.on_conflict_do_update(
+        index_elements=[_TAG_COUNTS.c.guild_id, _TAG_COUNTS.c.tag],
+        set_={"resources": _TAG_COUNTS.c.resources + bindparam("delta", type_=Integer())},
     )
-    await session.execute(statement)
 
 
 async def first_share(session: AsyncSession, resource_id: int) -> ShareRef | None:
@@ -188,15 +320,19 @@ def search_text_for(
 async def refresh_search(
     session: AsyncSession, resource: LibraryResource, tags: Sequence[str]
 ) -> None:
-    """Rebuild the searchable text (title, every share's note, URL words, tags)."""
-    await session.flush()
-    notes = await session.scalars(
-        select(LibraryShare.note)
-        .where(LibraryShare.resource_id == resource.id, LibraryShare.note.is_not(None))
-        .group_by(LibraryShare.note)
-        .order_by(func.min(LibraryShare.id))
-        .limit(20)
-    )
+    """Rebuild the searchable text (title, every share's note, URL words, tags).
+
+    Shares are written at once (`add_share`), so the notes are read without a flush: changes
+    to the resource then reach the database in one UPDATE, with its new text.
+    """
+    with session.no_autoflush:
+        notes = await session.scalars(
+            select(LibraryShare.note)
+            .where(LibraryShare.resource_id == resource.id, LibraryShare.note.is_not(None))
+            .group_by(LibraryShare.note)
+            .order_by(func.min(LibraryShare.id))
+            .limit(20)
+        )
     text = search_text_for(resource.title, [resource.note, *notes], resource.canonical_url, tags)
     if text == resource.search_text:
         return

@@ -87,33 +87,42 @@ class LibraryService:
 
         async def attempt(session: AsyncSession) -> ShareResult:
             await self._ensure_guild(session, guild_id, guild_name, now)
+            fresh = await store.add_resource(
+                session, guild_id, link, member_id, now, wanted, title, note
+            )
+            if fresh is not None:
+                share_id = await record_share(session, fresh.id)
+                return ShareResult(resource=fresh, share_id=share_id, first_share=None)
             resource = await store.resource_by_url(session, guild_id, link.canonical)
-            first: ShareRef | None = None
-            fresh = resource is None
-            if resource is None:
-                resource = store.new_resource(
-                    session, guild_id, link, member_id, now, wanted, title, note
-                )
-                await session.flush()
-                current: list[str] = []
-            else:
-                first = await store.first_share(session, resource.id)
-                current = await store.tags_of(session, resource.id)
+            first = await store.first_share(session, resource.id)
+            current = await store.tags_of(session, resource.id)
+            with session.no_autoflush:  # the resource's changes go out in one UPDATE, below
                 if resource.deleted_at is not None:
                     resource.deleted_at = None  # shared again after removal: it is back
                     resource.deleted_by = None
                     await store.count_tags(session, guild_id, current, +1)
+                # What the searchable text is built from: the title, the notes and the tags.
+                searchable_changed = note is not None
                 if title and resource.title_source != "member":
                     resource.title, resource.title_source = title, "member"
+                    searchable_changed = True
                 if note and not resource.note:
                     resource.note = note
-            merged = merge_tags(current, wanted)
-            for tag in merged[len(current) :]:
-                session.add(LibraryTag(resource_id=resource.id, tag=tag, guild_id=guild_id))
-            await store.count_tags(session, guild_id, merged[len(current) :], +1)
-            share = LibraryShare(
+                merged = merge_tags(current, wanted)
+                added = merged[len(current) :]
+                await store.add_tags(session, guild_id, resource.id, added)
+                share_id = await record_share(session, resource.id)
+                if searchable_changed or added:
+                    await store.refresh_search(session, resource, merged)
+            await session.flush()
+            view = await store.view(session, resource, merged)
+            return ShareResult(resource=view, share_id=share_id, first_share=first)
+
+        async def record_share(session: AsyncSession, resource_id: int) -> int:
+            return await store.add_share(
+                session,
                 guild_id=guild_id,
-                resource_id=resource.id,
+                resource_id=resource_id,
                 member_id=member_id,
                 member_is_bot=member_is_bot,
                 channel_id=channel_id,
@@ -122,15 +131,6 @@ class LibraryService:
                 source=source,
                 shared_at=now,
             )
-            session.add(share)
-            if fresh:
-                await session.flush()
-                view = store.to_record(resource, merged, (1, 0, 0))
-            else:
-                await store.refresh_search(session, resource, merged)
-                await session.flush()
-                view = await store.view(session, resource, merged)
-            return ShareResult(resource=view, share_id=share.id, first_share=first)
 
         return await self._in_transaction(attempt)
 
@@ -181,33 +181,34 @@ class LibraryService:
             captured: list[CapturedLink] = []
             await self._ensure_guild(session, guild_id, None, now)
             for link in links:
-                resource = await store.resource_by_url(session, guild_id, link.canonical)
-                new = resource is None
-                if resource is None:
-                    resource = store.new_resource(session, guild_id, link, author_id, now, wanted)
-                    await session.flush()
-                    current: list[str] = []
+                fresh = await store.add_resource(session, guild_id, link, author_id, now, wanted)
+                if fresh is not None:
+                    resource_id = fresh.id
                 else:
+                    resource = await store.resource_by_url(session, guild_id, link.canonical)
+                    resource_id = resource.id
                     already = await session.scalar(
                         select(LibraryShare.id).where(
                             LibraryShare.guild_id == guild_id,
                             LibraryShare.message_id == message_id,
-                            LibraryShare.resource_id == resource.id,
+                            LibraryShare.resource_id == resource_id,
                         )
                     )
                     if already is not None:
                         continue
-                    current = await store.tags_of(session, resource.id)
+                    current = await store.tags_of(session, resource_id)
                     if resource.deleted_at is not None:
                         resource.deleted_at, resource.deleted_by = None, None
                         await store.count_tags(session, guild_id, current, +1)
-                merged = list(dict.fromkeys([*current, *wanted]))[: max(MAX_TAGS, len(current))]
-                for tag in merged[len(current) :]:
-                    session.add(LibraryTag(resource_id=resource.id, tag=tag, guild_id=guild_id))
-                await store.count_tags(session, guild_id, merged[len(current) :], +1)
-                share = LibraryShare(
+                    limit = max(MAX_TAGS, len(current))
+                    merged = list(dict.fromkeys([*current, *wanted]))[:limit]
+                    await store.add_tags(session, guild_id, resource_id, merged[len(current) :])
+                    if len(merged) > len(current):  # captures carry no note: only tags can change
+                        await store.refresh_search(session, resource, merged)
+                share_id = await store.add_share(
+                    session,
                     guild_id=guild_id,
-                    resource_id=resource.id,
+                    resource_id=resource_id,
                     member_id=author_id,
                     member_is_bot=author_is_bot,
                     channel_id=channel_id,
@@ -216,11 +217,9 @@ class LibraryService:
                     source=source,
                     shared_at=now,
                 )
-                session.add(share)
-                if not new:
-                    await store.refresh_search(session, resource, merged)
-                await session.flush()
-                captured.append(CapturedLink(resource.id, share.id, link.canonical, new))
+                captured.append(
+                    CapturedLink(resource_id, share_id, link.canonical, fresh is not None)
+                )
             return captured
 
         return await self._in_transaction(attempt)
