@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import PoolResetState
 
 from bot.errors import StartupError
 
@@ -40,9 +39,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return create_async_engine(url, echo=echo, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
+    engine = create_async_engine(url, echo=echo)
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    event.listen(engine.sync_engine, "reset", _sqlite_reset)
     return engine
 
 
@@ -54,16 +52,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def _sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
-    """Roll back a connection returned to the pool only if it is still in a transaction.
-
-    The pool's default rolls back every time, even after a commit: with aiosqlite that is one
-    more trip to the connection's thread per transaction, for nothing.
-    """
-    if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
-        dbapi_connection.rollback()
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
