@@ -16,6 +16,7 @@ from bot.database import (
     backup_sqlite,
     create_engine,
     head_revisions,
+    include_object,
     migrate_to_head,
     pending_migrations,
 )
@@ -43,7 +44,8 @@ async def test_sqlite_connections_get_the_pragmas(sqlite_url: str) -> None:
 
 
 def _schema_diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": include_object}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
 
 

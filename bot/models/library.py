@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from alembic.autogenerate import comparators
-from alembic.autogenerate.api import AutogenContext
-from alembic.operations.ops import DropTableOp, UpgradeOps
-from alembic.util import DispatchPriority, PriorityDispatchResult
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -167,25 +163,3 @@ class LibraryCaptureChannel(Base):
     default_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     source: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-# The FTS5 index (a virtual table and its shadow tables) is written by hand in migration 0003;
-# no model can describe it, so autogenerate is told to look past it (on SQLite only).
-SQLITE_SEARCH_TABLE = "library_search"
-
-
-@comparators.dispatch_for("schema", qualifier="sqlite", priority=DispatchPriority.LAST)
-def _ignore_hand_written_search_index(
-    _context: AutogenContext, upgrade_ops: UpgradeOps, _schemas: object
-) -> PriorityDispatchResult:
-    upgrade_ops.ops = [
-        op
-        for op in upgrade_ops.ops
-        if not (
-            isinstance(op, DropTableOp)
-            and (
-                op.table_name == SQLITE_SEARCH_TABLE or op.table_name.startswith("library_search_")
-            )
-        )
-    ]
-    return PriorityDispatchResult.CONTINUE

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import discord
 import pytest
 
 from bot.core import PLNBot
@@ -74,7 +73,7 @@ async def world(emulator: DiscordEmulator, community: Community, start_bot: Star
     mod_role = emulator.create_role(guild, "Moderators")
     mod = emulator.create_member(guild, "topic-mod", roles=[mod_role])
     bob = emulator.create_member(guild, "bob")
-    running = await start_bot(before_sync=_only_topic_commands)
+    running = await start_bot()
     await running.bot.guild_service.update_settings(
         guild.id, guild.name, 0, moderator_role_id=mod_role.id, log_channel_id=log.id
     )
@@ -157,14 +156,6 @@ def _picker_options(world: World) -> list[dict[str, Any]]:
                 ):
                     return list(component["options"])
     return []
-
-
-def _only_topic_commands(bot: PLNBot) -> None:
-    """Sync only /topic and /pln, so these stories do not depend on other features' commands."""
-    for kind in discord.AppCommandType:
-        for command in bot.tree.get_commands(type=kind):
-            if command.name not in {"topic", "pln"}:
-                bot.tree.remove_command(command.name, type=kind)
 
 
 async def create(world: World, name: str, **options: Any) -> Message:
@@ -331,7 +322,7 @@ async def test_the_picker_follows_topic_changes_and_survives_a_restart(world: Wo
 
     # The bot restarts: the old message's menu still works.
     await world.bot.close()
-    restarted = await world.start_bot(before_sync=_only_topic_commands)
+    restarted = await world.start_bot()
     world.bot = restarted.bot
     pick = await emu.select(world.alice, picker, "topics:picker:0", [str_id(world, "Chemistry")])
     assert "Joined" in (await emu.wait_for_followup(pick)).content
@@ -416,7 +407,7 @@ async def test_approval_buttons_work_after_a_restart(world: World) -> None:
     await world.run(world.alice, "topic suggest", {"name": "Podcasts", "why": "Listening"})
     posted = await emu.wait_for_message(world.log, lambda m: bool(m.components))
     await world.bot.close()
-    restarted = await world.start_bot(before_sync=_only_topic_commands)
+    restarted = await world.start_bot()
     world.bot = restarted.bot
     click = await emu.click(world.mod, posted, "Approve")
     await emu.wait_for_response(click)
