@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import discord
 import pytest
 from sqlalchemy import update
 
@@ -19,6 +20,7 @@ from bot.library.service import LibraryService
 from bot.models.scheduling import ScheduleRun
 from bot.models.topics import Topic, TopicFollower
 from bot.scheduling import RunReport, ScheduleInfo
+from cogs._library_views import library_service
 
 from .conftest import eventually, launch_bot, scheduling_caught_up, stop_bot
 
@@ -139,6 +141,12 @@ async def world(sqlite_url: str, _restore_discord_endpoints: None) -> AsyncItera
         emu.assert_no_violations()
 
 
+def _bot_channel(world: World, channel_id: int) -> discord.TextChannel:
+    channel = world.bot.get_channel(channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    return channel
+
+
 async def _share(world: World, who: Member, url: str, title: str | None = None) -> Message:
     options = {"url": url, **({"title": title} if title else {})}
     return await world.run(who, "share", options)
@@ -163,20 +171,31 @@ async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_preview
     await _share(world, world.alice, "https://example.org/poem")  # same member: counts once
     await world.emu.react(world.carol, poem, "⭐")  # counts
     await world.emu.react(world.alice, poem, "⭐")  # her own share: does not count
-    await asyncio.sleep(0.2)  # let the reaction events land
+    library = library_service(world.bot)
+
+    async def both_votes_recorded() -> bool:
+        found = await library.search(world.guild.id, "Poetry")
+        return bool(found) and found[0].votes == 2
+
+    await eventually(both_votes_recorded)
 
     world.clock.set(TUESDAY_9AM - timedelta(minutes=5))
     interaction, _ = await world.followups(world.mod, "recap preview")
-    await asyncio.sleep(0.1)
-    preview = [
-        m
-        for m in world.emu.ephemeral_messages(world.mod)
-        if m.interaction_id == interaction.id and m.embeds
-    ]
+
+    def preview_parts() -> list[Message]:
+        return [
+            m
+            for m in world.emu.ephemeral_messages(world.mod)
+            if m.interaction_id == interaction.id and m.embeds
+        ]
+
     report = await world.tick_to(TUESDAY_9AM)
     assert len(report.done) == 1, report
     posted = world.bot_posts(world.recap)
     assert posted, "the recap was posted"
+    preview = await world.emu.wait_until(
+        lambda: parts if len(parts := preview_parts()) >= len(posted) else None
+    )
     text = "\n".join(d for _, d, _ in embeds_of(posted))
     assert text.index("Fractions with pizza") < text.index("Poetry") < text.index("Geometry")
     assert "shared by 2 members · 0 ⭐" in text
@@ -213,7 +232,13 @@ async def test_bad_settings_are_refused_and_nothing_is_saved(world: World) -> No
     world.emu.set_overwrite(
         world.recap, world.emu.bot_member(world.guild), deny=int(Permission.EMBED_LINKS)
     )
-    await asyncio.sleep(0.1)  # the CHANNEL_UPDATE reaches the bot
+    await world.emu.wait_until(  # the CHANNEL_UPDATE reached the bot
+        lambda: (
+            not _bot_channel(world, world.recap.id)
+            .permissions_for(_bot_channel(world, world.recap.id).guild.me)
+            .embed_links
+        )
+    )
     closed = await world.run(world.mod, "recap settings", {"channel": world.recap})
     assert "I need Embed Links" in closed.content, closed.content
     assert await world.bot.scheduling.schedules.for_guild(world.guild.id) == []
