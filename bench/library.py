@@ -111,7 +111,7 @@ def _sqlite_time(row: Row, index: int) -> Row:
 
 
 def build_sqlite(path: Path, size: int, rng: random.Random) -> tuple[list[str], list[str]]:
-    """Fill a migrated SQLite database quickly (raw inserts; the FTS triggers still run)."""
+    """Fill a migrated SQLite database quickly (raw inserts; the FTS and tag-count triggers run)."""
     words, tags, batches = generate(size, rng)
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
@@ -136,10 +136,6 @@ def build_sqlite(path: Path, size: int, rng: random.Random) -> tuple[list[str], 
             "INSERT OR IGNORE INTO library_tags (resource_id, tag, guild_id) VALUES (?, ?, ?)",
             tag_rows,
         )
-    db.execute(
-        "INSERT INTO library_tag_counts (guild_id, tag, resources) "
-        "SELECT guild_id, tag, count(*) FROM library_tags GROUP BY guild_id, tag"
-    )
     db.commit()
     db.execute("INSERT INTO library_search(library_search) VALUES ('optimize')")
     db.commit()
@@ -198,10 +194,6 @@ async def build_postgres(url: str, size: int, rng: random.Random) -> tuple[list[
             )
         await db.execute(
             "UPDATE library_resources SET search_vector = to_tsvector('simple', search_text)"
-        )
-        await db.execute(
-            "INSERT INTO library_tag_counts (guild_id, tag, resources) "
-            "SELECT guild_id, tag, count(*) FROM library_tags GROUP BY guild_id, tag"
         )
         await db.execute(
             "SELECT setval(pg_get_serial_sequence('library_resources', 'id'), $1)", size
@@ -350,21 +342,41 @@ async def run_figures(
         f"tag autocomplete         p50 {percentile(auto, 50):.1f} ms, p99 "
         f"{percentile(auto, 99):.1f} ms"
     )
-    commits: list[float] = []
-    count = 1000
-    started = time.perf_counter()
-    for number in range(count):
-        tag_text = " ".join(rng.sample(tags[:50], 2))
-        title = " ".join(rng.choices(words[:5000], k=6))
-        await timed(
-            lambda n=number, t=title, g=tag_text: library.share(  # type: ignore[misc]
-                GUILD, 5, 42, f"https://ingest.example/{n}", tags=g, title=t
-            ),
-            commits,
-        )
-    rate = count / (time.perf_counter() - started)
-    print(f"share ingest             {rate:.0f} shares/s, p99 {percentile(commits, 99):.1f} ms")
+    for sharers in (1, 8):
+        await ingest(library, words, tags, rng, sharers, prefix=f"https://ingest{sharers}.example")
     await engine.dispose()
+
+
+async def ingest(
+    library: LibraryService,
+    words: list[str],
+    tags: list[str],
+    rng: random.Random,
+    sharers: int,
+    *,
+    prefix: str,
+    count: int = 1000,
+) -> None:
+    """`count` /share-style writes, each its own transaction, by `sharers` members at once."""
+    commits: list[float] = []
+    numbers = iter(range(count))
+
+    async def member(member_id: int) -> None:
+        for number in numbers:
+            tag_text = " ".join(rng.sample(tags[:50], 2))
+            title = " ".join(rng.choices(words[:5000], k=6))
+            await timed(
+                lambda n=number, t=title, g=tag_text: library.share(  # type: ignore[misc]
+                    GUILD, 5, member_id, f"{prefix}/{n}", tags=g, title=t
+                ),
+                commits,
+            )
+
+    started = time.perf_counter()
+    await asyncio.gather(*(member(42 + i) for i in range(sharers)))
+    rate = count / (time.perf_counter() - started)
+    label = "share ingest" if sharers == 1 else f"  {sharers} members at once"
+    print(f"{label:24} {rate:.0f} shares/s, p99 {percentile(commits, 99):.1f} ms")
 
 
 def main() -> None:

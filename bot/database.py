@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot import sqlite_driver
 from bot.errors import StartupError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -39,7 +40,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         return create_async_engine(url, echo=echo, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        async_creator=sqlite_driver.async_creator(parsed, SQLITE_BUSY_TIMEOUT_MS / 1000),
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

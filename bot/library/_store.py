@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     CursorResult,
-    Integer,
     Result,
     Table,
     Text,
@@ -36,7 +35,6 @@ from bot.models.library import (
     LibrarySave,
     LibraryShare,
     LibraryTag,
-    LibraryTagCount,
     LibraryVote,
 )
 
@@ -65,7 +63,6 @@ def _table(model: type[Base]) -> Table:
 _RESOURCES = _table(LibraryResource)
 _SHARES = _table(LibraryShare)
 _TAGS = _table(LibraryTag)
-_TAG_COUNTS = _table(LibraryTagCount)
 _INSERT_SHARE = insert(_SHARES)
 _INSERT_TAGS = insert(_TAGS)
 
@@ -142,13 +139,12 @@ async def add_resource(
 async def add_tags(
     session: AsyncSession, guild_id: int, resource_id: int, tags: Sequence[str]
 ) -> None:
-    """Give a live resource tags it does not carry yet, and count them."""
+    """Give a resource tags it does not carry yet (migration 0006's triggers count them)."""
     if not tags:
         return
     await session.execute(
         _INSERT_TAGS, [{"resource_id": resource_id, "tag": t, "guild_id": guild_id} for t in tags]
     )
-    await count_tags(session, guild_id, tags, +1)
 
 
 async def add_share(
@@ -238,28 +234,6 @@ async def require_sharer_or_moderator(
     )
     if shared is None:
         raise UserFacingError("Only a member who shared this resource or a moderator can do that.")
-
-
-async def count_tags(session: AsyncSession, guild_id: int, tags: Sequence[str], delta: int) -> None:
-    """Move the per-guild tag counts in the caller's transaction (one upsert for all tags)."""
-    if not tags:
-        return
-    await session.execute(
-        _tag_count_upsert(_dialect(session)),
-        [
-            {"guild_id": guild_id, "tag": tag, "resources": max(delta, 0), "delta": delta}
-            for tag in tags
-        ],
-    )
-
-
-@cache
-def _tag_count_upsert(dialect: str) -> Insert:
-    upsert = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_TAG_COUNTS)
-    return upsert.on_conflict_do_update(
-        index_elements=[_TAG_COUNTS.c.guild_id, _TAG_COUNTS.c.tag],
-        set_={"resources": _TAG_COUNTS.c.resources + bindparam("delta", type_=Integer())},
-    )
 
 
 async def first_share(session: AsyncSession, resource_id: int) -> ShareRef | None:

@@ -100,7 +100,6 @@ class LibraryService:
                 if resource.deleted_at is not None:
                     resource.deleted_at = None  # shared again after removal: it is back
                     resource.deleted_by = None
-                    await store.count_tags(session, guild_id, current, +1)
                 # What the searchable text is built from: the title, the notes and the tags.
                 searchable_changed = note is not None
                 if title and resource.title_source != "member":
@@ -199,7 +198,6 @@ class LibraryService:
                     current = await store.tags_of(session, resource_id)
                     if resource.deleted_at is not None:
                         resource.deleted_at, resource.deleted_by = None, None
-                        await store.count_tags(session, guild_id, current, +1)
                     limit = max(MAX_TAGS, len(current))
                     merged = list(dict.fromkeys([*current, *wanted]))[:limit]
                     await store.add_tags(session, guild_id, resource_id, merged[len(current) :])
@@ -539,10 +537,8 @@ class LibraryService:
                         LibraryTag.resource_id == resource_id, LibraryTag.tag.in_(dropped)
                     )
                 )
-            await store.count_tags(session, guild_id, dropped, -1)
             for tag in merged[len(kept) :]:
                 session.add(LibraryTag(resource_id=resource_id, tag=tag, guild_id=guild_id))
-            await store.count_tags(session, guild_id, merged[len(kept) :], +1)
             await store.refresh_search(session, resource, merged)
             await session.flush()
             return await store.view(session, resource, merged)
@@ -556,7 +552,6 @@ class LibraryService:
             resource = await store.live_resource(session, guild_id, resource_id)
             await store.require_sharer_or_moderator(session, resource, actor_id, is_moderator)
             resource.deleted_at, resource.deleted_by = now, actor_id
-            await store.count_tags(session, guild_id, await store.tags_of(session, resource_id), -1)
             await record_audit(
                 session,
                 guild_id=guild_id,

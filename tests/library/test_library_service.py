@@ -224,6 +224,28 @@ async def test_tag_counts_and_autocomplete(library: LibraryService) -> None:
     assert len(await library.autocomplete_tags(GUILD, "")) == 3
 
 
+async def test_tag_counts_follow_every_change_of_tags_and_removals(
+    library: LibraryService,
+) -> None:
+    async def counts() -> dict[str, int]:
+        return {c.tag: c.count for c in await library.tag_counts(GUILD)}
+
+    first = await library.share(GUILD, CHANNEL, ALICE, "https://a.example/", tags="math art")
+    await library.share(GUILD, CHANNEL, BOB, "https://b.example/", tags="math")
+    await library.share(GUILD, CHANNEL, BOB, "https://a.example/", tags="maker")  # re-share adds
+    await library.capture_links(GUILD, CHANNEL, 7001, BOB, "see https://c.example/", tags=["art"])
+    assert await counts() == {"math": 2, "art": 2, "maker": 1}
+    rid = first.resource.id
+    await library.edit_tags(GUILD, rid, ALICE, add="science", remove="art")
+    assert await counts() == {"math": 2, "art": 1, "maker": 1, "science": 1}
+    await library.remove(GUILD, rid, ALICE)
+    assert await counts() == {"math": 1, "art": 1}
+    # Shared again after removal: it is back with its tags, and the new one is counted once.
+    await library.share(GUILD, CHANNEL, BOB, "https://a.example/", tags="history")
+    assert await counts() == {"math": 2, "art": 1, "maker": 1, "science": 1, "history": 1}
+    assert await library.tag_counts(OTHER_GUILD) == []
+
+
 async def test_concurrent_captures_and_shares_do_not_duplicate(library: LibraryService) -> None:
     content = "https://race.example/a https://race.example/b"
     results = await asyncio.gather(

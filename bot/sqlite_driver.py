@@ -1,0 +1,211 @@
+"""aiosqlite connections for the engine: one trip per statement, and writers queue in-process.
+
+One trip: aiosqlite runs SQLite in a thread of its own, and every call is a round trip to it
+(about 0.2 ms on a 2-core VM). SQLAlchemy's adapter makes three or four per statement: open a
+cursor, execute, fetch the rows, close the cursor. Here a statement is one trip that does all four
+in SQLite's thread and hands back the rows with the cursor's description, rowcount and lastrowid;
+a rollback with no transaction open (the pool's, after every commit or read) costs none. A new
+/share (three statements and a commit) makes 4 trips instead of 14.
+
+Writers queue: SQLite has one writer at a time. Two connections of this process writing at once
+would make the second spin in SQLite's busy handler, which sleeps 1, 2, 5, 10... ms between tries:
+8 members sharing at once saw a p99 of 530-1,140 ms (50-140 ms queued here). So a connection about
+to write first takes its engine's writer lock (FIFO), held until its transaction ends; readers
+never wait (WAL).
+
+The engine gets these connections through SQLAlchemy's public `async_creator` hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+from aiosqlite.context import contextmanager
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
+from sqlalchemy.engine import URL
+
+Description = tuple[tuple[Any, ...], ...] | None
+
+# The statements sqlite3 opens a write transaction for (its implicit BEGIN), by their verb.
+_WRITES = re.compile(
+    r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|WITH\b.*\b(?:INSERT|UPDATE|DELETE))", re.I | re.S
+)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    description: Description
+    rowcount: int
+    lastrowid: int | None
+    rows: list[Any] = field(default_factory=list)
+    in_transaction: bool = False
+
+
+def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
+    """In SQLite's thread: the whole life of a cursor, so nothing of it crosses threads."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        rows = cursor.fetchall() if cursor.description else []
+        return _Outcome(
+            cursor.description, cursor.rowcount, cursor.lastrowid, rows, connection.in_transaction
+        )
+    finally:
+        cursor.close()
+
+
+class OneTripCursor:
+    """The part of aiosqlite's Cursor that SQLAlchemy uses, with the rows fetched up front."""
+
+    arraysize = 1
+
+    def __init__(self, connection: OneTripConnection) -> None:
+        self._connection = connection
+        self._outcome = _Outcome(None, -1, None)
+        self._next_row = 0
+
+    async def execute(self, sql: str, parameters: Any = ()) -> OneTripCursor:
+        await self._start(sql, parameters, many=False)
+        return self
+
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> OneTripCursor:
+        await self._start(sql, parameters, many=True)
+        return self
+
+    async def _start(self, sql: str, parameters: Any, *, many: bool) -> None:
+        connection = self._connection
+        if _WRITES.match(sql):
+            await connection.take_writer_lock()
+        run: Callable[..., Awaitable[_Outcome]] = connection._execute
+        try:
+            self._outcome = await run(_run, connection._conn, sql, parameters, many)
+        except BaseException:
+            connection.may_be_in_transaction = True  # a failed statement may leave one open
+            raise
+        connection.transaction_state(self._outcome.in_transaction)
+        self._next_row = 0
+
+    @property
+    def description(self) -> Description:
+        return self._outcome.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._outcome.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._outcome.lastrowid
+
+    async def fetchone(self) -> Any | None:
+        rows = await self.fetchmany(1)
+        return rows[0] if rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        start = self._next_row
+        self._next_row = min(len(self._outcome.rows), start + (size or self.arraysize))
+        return self._outcome.rows[start : self._next_row]
+
+    async def fetchall(self) -> list[Any]:
+        start, self._next_row = self._next_row, len(self._outcome.rows)
+        return self._outcome.rows[start:]
+
+    async def close(self) -> None:
+        # Results read rowcount and lastrowid after closing, as sqlite3 allows: keep those.
+        self._next_row = len(self._outcome.rows)
+
+    async def __aenter__(self) -> OneTripCursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+
+class WriterLock:
+    """One engine's queue of writers; waiting longer than SQLite's busy timeout fails as SQLite
+    would have ("database is locked")."""
+
+    def __init__(self, wait: float) -> None:
+        self.lock = asyncio.Lock()
+        self.wait = wait
+
+
+class OneTripConnection(aiosqlite.Connection):
+    # Whether SQLite may hold an open transaction, as of the last trip; only its own statements,
+    # commits and rollbacks move it, and all of them go through this connection.
+    may_be_in_transaction = True
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], writer: WriterLock) -> None:
+        super().__init__(connector, iter_chunk_size=64)
+        self._writer = writer
+        self._writing = False
+
+    # aiosqlite's own cursor() is a trip of its own; this one is free (the trip is in execute).
+    @contextmanager
+    async def cursor(self) -> OneTripCursor:  # type: ignore[override]
+        return OneTripCursor(self)
+
+    async def take_writer_lock(self) -> None:
+        if self._writing:
+            return
+        try:
+            async with asyncio.timeout(self._writer.wait):
+                await self._writer.lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        self._writing = True
+
+    def transaction_state(self, in_transaction: bool) -> None:
+        self.may_be_in_transaction = in_transaction
+        if not in_transaction:
+            self._release_writer_lock()  # e.g. a write in autocommit mode
+
+    def _release_writer_lock(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._writer.lock.release()
+
+    async def commit(self) -> None:
+        await super().commit()
+        self.transaction_state(False)
+
+    async def rollback(self) -> None:
+        # The pool rolls back every connection it takes back, mostly after a commit or a read:
+        # with no transaction open that rollback would do nothing, so it costs no trip either.
+        try:
+            if self.may_be_in_transaction:
+                await super().rollback()
+        finally:
+            self.transaction_state(False)
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._release_writer_lock()
+
+
+def async_creator(url: URL, busy_timeout: float) -> Callable[[], Awaitable[OneTripConnection]]:
+    """SQLAlchemy's `async_creator` for `url` (the connect arguments of its aiosqlite dialect);
+    the connections it makes share one writer lock."""
+    args, kwargs = SQLiteDialect_aiosqlite().create_connect_args(url)
+    (database,) = args
+    writer = WriterLock(busy_timeout)
+
+    async def connect() -> OneTripConnection:
+        connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), writer)
+        # As SQLAlchemy does for aiosqlite: an engine left undisposed must not hang the exit.
+        connection._thread.daemon = True
+        await connection
+        return connection
+
+    return connect
