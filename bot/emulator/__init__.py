@@ -20,6 +20,7 @@ from bot.emulator.models import (
 )
 from bot.emulator.openapi import ENV_VAR as OPENAPI_ENV_VAR
 from bot.emulator.permissions import Permission
+from bot.emulator.ratelimits import RateLimits, RateLimitStats, RouteLimit
 from bot.emulator.server import DiscordEmulator
 from bot.emulator.state import Intent, InteractionRecord
 
@@ -38,7 +39,10 @@ __all__ = [
     "Message",
     "MessageFlags",
     "Permission",
+    "RateLimitStats",
+    "RateLimits",
     "Role",
+    "RouteLimit",
     "ScheduledEvent",
     "User",
     "Violation",

@@ -14,6 +14,7 @@ from bot.emulator.errors import Violation
 from bot.emulator.faults import FaultInjector
 from bot.emulator.gateway import GatewayHub
 from bot.emulator.models import Clock
+from bot.emulator.ratelimits import RateLimits
 from bot.emulator.rest import application, channels, guilds, interactions, threads
 from bot.emulator.rest.framework import API_PREFIX, RecordedRequest, Services, install
 from bot.emulator.state import EmulatorState, Intent
@@ -26,6 +27,7 @@ class DiscordEmulator(Driver):
 
     `openapi_spec`: path to Discord's OpenAPI spec to validate request bodies against; by default
     the file named by $PLNBOT_DISCORD_OPENAPI (validation is off if it is unset or missing).
+    `rate_limits`: Discord's global and per-route rate limits (off by default), see `RateLimits`.
     """
 
     def __init__(
@@ -36,6 +38,7 @@ class DiscordEmulator(Driver):
         enabled_privileged_intents: int = Intent.PRIVILEGED,
         openapi_spec: str | Path | None = _FROM_ENV,
         interaction_deadline: float = 3.0,
+        rate_limits: RateLimits | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -44,6 +47,7 @@ class DiscordEmulator(Driver):
         self.enabled_privileged_intents = enabled_privileged_intents
         self.violations: list[Violation] = []
         self.faults = FaultInjector()
+        self.rate_limits = rate_limits
         self.hub = GatewayHub(
             self.state,
             token=lambda: self.token,
@@ -59,6 +63,7 @@ class DiscordEmulator(Driver):
             token=lambda: self.token,
             violations=self.violations,
             schema=self.openapi,
+            rate_limits=rate_limits,
             interaction_deadline=interaction_deadline,
         )
         self._host, self._port = host, port

@@ -1,8 +1,9 @@
 """Route registration and the request pipeline shared by every REST route.
 
-Every request goes: record it -> injected fault? -> authorisation -> parse JSON or multipart body
--> OpenAPI schema check -> handler. A `DiscordError` from any step becomes Discord's JSON error;
-if it carries a violation (a broken rule), the violation is recorded so the test fails.
+Every request goes: record it -> injected fault? -> rate limits (when on) -> authorisation -> parse
+JSON or multipart body -> OpenAPI schema check -> handler. A `DiscordError` from any step becomes
+Discord's JSON error; if it carries a violation (a broken rule), the violation is recorded so the
+test fails.
 Route templates use the OpenAPI spec's parameter names, so one string names a route for the
 handler, for fault injection and for schema lookup.
 """
@@ -21,6 +22,7 @@ from bot.emulator.errors import JSON, DiscordError, Violation
 from bot.emulator.faults import FaultInjector
 from bot.emulator.gateway import GatewayHub
 from bot.emulator.messaging import UploadedFile
+from bot.emulator.ratelimits import RateLimits
 from bot.emulator.state import EmulatorState
 
 API_PREFIX = "/api/v10"
@@ -41,6 +43,7 @@ class Services:
     token: Callable[[], str]
     violations: list[Violation]
     schema: SchemaValidator | None = None
+    rate_limits: RateLimits | None = None
     interaction_deadline: float = 3.0
     followup_window: float = 15 * 60
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -176,6 +179,20 @@ async def _pipeline(
     fault = services.faults.take(spec.method, spec.template)
     if fault is not None:
         return fault
+    if services.rate_limits is None:
+        return await _admitted(spec, services, request, record)
+    verdict = services.rate_limits.check(spec.method, spec.template, request.match_info)
+    if verdict.limited:
+        return json_response(verdict.body(), status=429, headers=dict(verdict.headers))
+    response = await _admitted(spec, services, request, record)
+    # Discord sends the bucket's headers with every answer, errors included.
+    response.headers.update(verdict.headers)
+    return response
+
+
+async def _admitted(
+    spec: RouteSpec, services: Services, request: web.Request, record: RecordedRequest
+) -> web.Response:
     if spec.needs_bot_token and request.headers.get("Authorization") != f"Bot {services.token()}":
         return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
     try:
