@@ -66,8 +66,15 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
         super().__init__()
 
     async def cog_load(self) -> None:
+        # At most 4 digests hold a runner slot (the pacer starts 4 a second anyway), so a due
+        # hour of 10,000 digests never keeps other kinds waiting.
         self.core.registry.register(
-            DIGEST_KIND, self.slots.run_slot, grace=DIGEST_GRACE, report_missed=False, listed=False
+            DIGEST_KIND,
+            self.slots.run_slot,
+            grace=DIGEST_GRACE,
+            report_missed=False,
+            listed=False,
+            concurrency=int(DIGESTS_PER_SECOND),
         )
         self.pending = await self.service.pending_notices()
 

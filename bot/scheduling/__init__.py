@@ -5,7 +5,8 @@ core.registry.register("recap.weekly", handler, grace=timedelta(hours=6))
 info = await core.schedules.create(guild_id, guild_name, actor_id, kind="recap.weekly",
                                    rule=parse_when("weekly on mon at 09:00", tz, now))
 await core.changed()       # after any create/update/pause/delete: re-arm the alarm
-await core.runner.run_due()  # what the alarm calls; tests call it after moving a FakeClock
+await core.runner.run_due()  # claim and run what is due; tests call it after moving a FakeClock
+core.stop(); await core.wait_idle()  # at shutdown: release queued slots, wait for running ones
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bot.database import SessionFactory
 from bot.scheduling.alarm import Alarm
 from bot.scheduling.recurrence import Recurrence, to_utc
 from bot.scheduling.registry import Handler, KindRegistry, KindSpec, SlotContext
-from bot.scheduling.runner import Reporter, Runner, RunReport
+from bot.scheduling.runner import Reporter, Runner, RunPass, RunReport
 from bot.scheduling.schedules import RunInfo, ScheduleInfo, ScheduleService, preview
 from bot.scheduling.when import parse_when
 
@@ -29,6 +30,7 @@ __all__ = [
     "KindSpec",
     "Recurrence",
     "RunInfo",
+    "RunPass",
     "RunReport",
     "Runner",
     "ScheduleInfo",
@@ -62,10 +64,14 @@ class SchedulingCore:
         self.alarm = Alarm(self.runner, scheduler, clock) if scheduler is not None else None
 
     async def start(self) -> RunReport:
-        """At start-up: recover interrupted runs, catch up on missed slots, arm the alarm."""
-        report = await self.runner.run_due()
+        """At start-up: recover interrupted runs, catch up on missed slots, arm the alarm.
+
+        The alarm is armed once the catch-up is claimed, not after it ran (thousands of paced
+        digests could take many minutes); returns when the catch-up has run.
+        """
+        catch_up = await self.runner.start_due()
         await self.changed()
-        return report
+        return await catch_up.wait()
 
     async def listed(self, guild_id: int) -> list[ScheduleInfo]:
         """What /schedule list shows: schedules of kinds that are moderators' business."""
@@ -77,8 +83,11 @@ class SchedulingCore:
             await self.alarm.arm()
 
     def stop(self) -> None:
+        """At shutdown: no more wake-ups, passes or handlers start."""
         if self.alarm is not None:
             self.alarm.disarm()
+        self.runner.stop()
 
     async def wait_idle(self) -> None:
+        """After `stop()`: release the claimed slots not started, wait for running handlers."""
         await self.runner.wait_idle()

@@ -54,12 +54,15 @@ class Alarm:
         return wake
 
     async def _fire(self) -> None:
+        # Re-armed as soon as the slots are claimed: their handlers run in the runner's tasks,
+        # and a long pass (thousands of paced digests) must not hold back the next due slot.
         try:
-            await self._runner.run_due()
+            await self._runner.start_due()
         except Exception:
             log.exception("the scheduling runner failed; retrying at the next wake-up")
         finally:
-            await self.arm()
+            if not self._runner.stopping:
+                await self.arm()
 
     def disarm(self) -> None:
         if self._scheduler.get_job(JOB_ID) is not None:

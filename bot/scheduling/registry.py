@@ -35,6 +35,8 @@ class KindSpec:
     `report_missed`: tell the moderators about slots missed while the bot was down, and
     `listed`: show the kind's schedules in /schedule list. Both are off for the bot's internal
     or per-member jobs (a chat's next step, digests), which are no moderator's business.
+    `concurrency`: at most this many of the kind's handlers run at once (on top of the runner's
+    shared limit), for kinds that wait a lot (paced digests) and must not fill the shared slots.
     """
 
     name: str
@@ -43,6 +45,7 @@ class KindSpec:
     resume_after_crash: bool = False
     report_missed: bool = True
     listed: bool = True
+    concurrency: int | None = None
 
     def grace_for(self, schedule: ScheduleInfo) -> timedelta:
         return self.grace(schedule) if callable(self.grace) else self.grace
@@ -61,9 +64,14 @@ class KindRegistry:
         resume_after_crash: bool = False,
         report_missed: bool = True,
         listed: bool = True,
+        concurrency: int | None = None,
     ) -> KindSpec:
         """Register (or replace, e.g. when a cog reloads) the handler of a kind."""
-        spec = KindSpec(name, handler, grace, resume_after_crash, report_missed, listed)
+        if concurrency is not None and concurrency < 1:
+            raise ValueError(f"concurrency of {name!r} must be at least 1, not {concurrency}")
+        spec = KindSpec(
+            name, handler, grace, resume_after_crash, report_missed, listed, concurrency
+        )
         self._kinds[name] = spec
         return spec
 

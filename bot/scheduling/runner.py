@@ -13,6 +13,12 @@ Crash recovery: a `claimed` row older than `stale_after` belongs to a process th
 The first process to see it takes it over with a compare-and-set; it re-runs the handler (only
 for kinds that declare `resume_after_crash`, within their grace) or marks it `failed` and tells
 the moderators. Nothing is lost silently and nothing runs twice.
+
+Passes: a pass claims its slots under the runner's lock, then runs their handlers outside it, one
+task per slot, so a long pass (thousands of paced digests) never holds back the next pass and its
+other kinds. A slot waits for its kind's own limit before the shared one, so a kind at its limit
+holds no shared slot. At shutdown the slots that have not started are released (the next start
+runs them, late, within the kind's grace); handlers already running are waited for.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import ReturningInsert
@@ -35,7 +42,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.models.scheduling import Schedule, ScheduleRun
-from bot.scheduling.registry import KindRegistry, SlotContext
+from bot.scheduling.registry import KindRegistry, KindSpec, SlotContext
 from bot.scheduling.schedules import ScheduleInfo, info_of
 
 log = logging.getLogger(__name__)
@@ -72,6 +79,28 @@ class _Claim:
     slot_at: datetime
     late: bool
     recovered: bool = False
+    # `schedules.next_run_at` as the claim left it: releasing the slot moves it back only if so.
+    following: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Flight:
+    claim: _Claim
+    task: asyncio.Task[None]
+
+
+class RunPass:
+    """The slots one pass claimed, running in the background; `wait()` gives the full report."""
+
+    def __init__(self, report: RunReport, tasks: list[asyncio.Task[None]]) -> None:
+        self.report = report
+        self.tasks = tasks
+
+    async def wait(self) -> RunReport:
+        """Wait until every slot of the pass has run (or was released at shutdown)."""
+        if self.tasks:
+            await asyncio.wait(self.tasks)
+        return self.report
 
 
 def default_owner() -> str:
@@ -99,22 +128,47 @@ class Runner:
         self.owner = owner or default_owner()
         self._stale_after = stale_after
         self._limit = asyncio.Semaphore(concurrency)
+        self._kind_limits: dict[str, tuple[int, asyncio.Semaphore]] = {}
+        # Held while a pass recovers and claims, never while handlers run.
         self._lock = asyncio.Lock()
         self._recovered_at: datetime | None = None
         # Runner writes go one at a time in this process: SQLite has one writer anyway, and its
         # busy handler sleeps (adding lateness) when connections of one process contend.
         self._writes = asyncio.Lock()
+        # Claimed slots by run id: waiting for a limit, or in their handler. Both hold strong
+        # references to their tasks, and recovery leaves both alone (they are not stale).
+        self._queued: dict[int, _Flight] = {}
+        self._started: dict[int, _Flight] = {}
+        self.stopping = False
 
     async def run_due(self) -> RunReport:
-        """Run every due slot of the visible guilds once; safe to call at any time."""
+        """Run every due slot of the visible guilds once, and return when they have run.
+
+        Safe to call at any time, also while an earlier pass is still running: each slot is
+        claimed once. Cancelling it cancels the slots it claimed (as a process that dies would).
+        """
+        started = await self.start_due()
+        try:
+            return await started.wait()
+        except asyncio.CancelledError:
+            for task in started.tasks:
+                task.cancel()
+            raise
+
+    async def start_due(self) -> RunPass:
+        """Claim every due slot and start running them; returns once they are claimed."""
         async with self._lock:
             report = RunReport()
+            if self.stopping:
+                return RunPass(report, [])
             now = self._clock.now()
+            claims: list[_Claim] = []
             # Stale claims are looked for at start-up and then every few minutes, not on
             # every wake-up of a busy minute.
             if self._recovered_at is None or now - self._recovered_at >= RECOVER_EVERY:
                 self._recovered_at = now
-                await self._recover(report)
+                await self._renew(now)
+                claims += await self._recover(report)
             query = select(Schedule).where(
                 Schedule.paused.is_(False),
                 Schedule.next_run_at.is_not(None),
@@ -127,14 +181,45 @@ class Runner:
                 for row in rows
                 if self._visible(row.guild_id) and row.kind in self.registry
             ]
-            claims = await self._claim_all(due, now, report) if due else []
-            await asyncio.gather(*(self._execute(claim, report) for claim in claims))
-            return report
+            if due:
+                claims += await self._claim_all(due, now, report)
+            # Launched under the lock, so that `wait_idle` sees every claim a pass took.
+            return RunPass(report, [self._launch(claim, report) for claim in claims])
+
+    async def join(self) -> None:
+        """Wait until no claimed slot is queued or running (tests; the benchmark)."""
+        while True:
+            flights = [*self._queued.values(), *self._started.values()]
+            # After `stop()`, slots that did not start stay queued (for `wait_idle`), done.
+            pending = [flight.task for flight in flights if not flight.task.done()]
+            if not pending:
+                return
+            await asyncio.wait(pending)
+
+    def stop(self) -> None:
+        """Start no more passes nor handlers (`wait_idle` then releases what did not start)."""
+        self.stopping = True
 
     async def wait_idle(self) -> None:
-        """Wait for a pass in progress to finish (at shutdown, before the database closes)."""
-        async with self._lock:
-            return
+        """At shutdown, before the database closes: release the claimed slots whose handler has
+        not started (the next start runs them, late, within their grace) and wait for the
+        handlers that are running."""
+        self.stop()
+        async with self._lock:  # a pass still claiming launches its slots first
+            queued = list(self._queued.values())
+            self._queued.clear()
+        for flight in queued:
+            flight.task.cancel()
+        # Slots taken over from a dead process stay claimed: the next start's recovery resumes
+        # them, since `next_run_at` has long moved past them.
+        fresh = [flight.claim for flight in queued if not flight.claim.recovered]
+        if fresh:
+            await self._release(fresh)
+        running = [flight.task for flight in self._started.values()]
+        if running:
+            await asyncio.wait(running)
+        if queued:
+            await asyncio.wait([flight.task for flight in queued])
 
     async def next_due(self) -> datetime | None:
         """The earliest next run of an active schedule in a visible guild."""
@@ -196,7 +281,7 @@ class Runner:
                     if run_id is None:
                         report.skipped_claims += 1
                     else:
-                        claims.append(_Claim(run_id, info, latest, late))
+                        claims.append(_Claim(run_id, info, latest, late, following=following))
                         report.lateness.append(now - latest)
                 if missed:
                     reports.append((info, missed, latest if run_id is not None else None))
@@ -232,8 +317,62 @@ class Runner:
             "note": "bot offline" if status == "missed" else "",
         }
 
+    def _launch(self, claim: _Claim, report: RunReport) -> asyncio.Task[None]:
+        task = asyncio.create_task(
+            self._execute(claim, report), name=f"scheduling-run-{claim.run_id}"
+        )
+        self._queued[claim.run_id] = _Flight(claim, task)
+        task.add_done_callback(_log_failure)
+        return task
+
+    def _kind_limit(self, spec: KindSpec | None) -> AbstractAsyncContextManager[Any]:
+        if spec is None or spec.concurrency is None:
+            return nullcontext()
+        held = self._kind_limits.get(spec.name)
+        # A kind re-registered with another limit gets a new semaphore; slots holding the old
+        # one finish on it (a brief overshoot while a cog reloads).
+        if held is None or held[0] != spec.concurrency:
+            held = (spec.concurrency, asyncio.Semaphore(spec.concurrency))
+            self._kind_limits[spec.name] = held
+        return held[1]
+
     async def _execute(self, claim: _Claim, report: RunReport) -> None:
-        spec = self.registry.get(claim.schedule.kind)
+        kind = claim.schedule.kind
+        spec = self.registry.get(kind) if kind in self.registry else None  # a cog may unload
+        try:
+            # The kind's limit first: a kind at its limit must not sit on shared slots.
+            async with self._kind_limit(spec), self._limit:
+                if self.stopping:
+                    return  # not started: `wait_idle` releases it
+                flight = self._queued.pop(claim.run_id)
+                self._started[claim.run_id] = flight
+                status, note = await self._call(spec, claim)
+        except asyncio.CancelledError:
+            self._queued.pop(claim.run_id, None)
+            self._started.pop(claim.run_id, None)
+            raise
+        try:
+            async with self._writes, self._sessions() as session, session.begin():
+                await session.execute(
+                    update(ScheduleRun)
+                    .where(ScheduleRun.id == claim.run_id)
+                    .values(status=status, finished_at=self._clock.now(), note=note[:500])
+                )
+            target = report.done if status == "done" else report.failed
+            target.append((claim.schedule.id, claim.slot_at))
+            if status == "failed":
+                await self._safe_report(
+                    claim.schedule.guild_id,
+                    f"Schedule #{claim.schedule.id} ({_label(claim.schedule)}) failed: "
+                    f"{note[:300]}",
+                )
+        finally:
+            self._started.pop(claim.run_id, None)
+
+    async def _call(self, spec: KindSpec | None, claim: _Claim) -> tuple[str, str]:
+        """Run the handler: ("done", its note) or ("failed", the error)."""
+        if spec is None:
+            return "failed", f"no handler for kind {claim.schedule.kind!r}"
         context = SlotContext(
             schedule=claim.schedule,
             slot_at=claim.slot_at,
@@ -242,30 +381,76 @@ class Runner:
             recovered=claim.recovered,
             run_id=claim.run_id,
         )
-        status, note = "done", ""
-        async with self._limit:
-            try:
-                result = await spec.handler(context)
-                note = result or ""
-            except Exception as exc:
-                log.exception("schedule #%s (%s) failed", claim.schedule.id, claim.schedule.kind)
-                status, note = "failed", f"{type(exc).__name__}: {exc}"[:500]
-        async with self._writes, self._sessions() as session, session.begin():
-            await session.execute(
-                update(ScheduleRun)
-                .where(ScheduleRun.id == claim.run_id)
-                .values(status=status, finished_at=self._clock.now(), note=note[:500])
-            )
-        target = report.done if status == "done" else report.failed
-        target.append((claim.schedule.id, claim.slot_at))
-        if status == "failed":
-            await self._safe_report(
-                claim.schedule.guild_id,
-                f"Schedule #{claim.schedule.id} ({_label(claim.schedule)}) failed: {note[:300]}",
-            )
+        try:
+            result = await spec.handler(context)
+        except Exception as exc:
+            log.exception("schedule #%s (%s) failed", claim.schedule.id, claim.schedule.kind)
+            return "failed", f"{type(exc).__name__}: {exc}"[:500]
+        return "done", result or ""
 
-    async def _recover(self, report: RunReport) -> None:
-        """Take over runs left `claimed` by a process that stopped mid-run."""
+    async def _release(self, claims: list[_Claim]) -> None:
+        """Give back claimed slots that never started, in one transaction.
+
+        Per slot: `next_run_at` moves back to the slot with a compare-and-set (only if no one
+        moved it since), and the run row is deleted, so the next start claims the slot again.
+        Latest slots first, so that of two queued slots of one schedule the earlier one is
+        restored and the next start applies the usual downtime rules to both. A slot that
+        cannot be put back (the schedule was edited, paused, or a later slot already ran) is
+        recorded `missed`: it never ran, and nothing will run it now.
+        """
+        now = self._clock.now()
+        gone: list[int] = []
+        async with self._writes, self._sessions() as session, session.begin():
+            for claim in sorted(claims, key=lambda c: c.slot_at, reverse=True):
+                unchanged = (
+                    Schedule.next_run_at.is_(None)
+                    if claim.following is None
+                    else Schedule.next_run_at == claim.following
+                )
+                moved = await session.execute(
+                    update(Schedule)
+                    .where(Schedule.id == claim.schedule.id, Schedule.paused.is_(False), unchanged)
+                    .values(next_run_at=claim.slot_at)
+                )
+                if moved.rowcount == 1:  # type: ignore[attr-defined]
+                    gone.append(claim.run_id)
+                    continue
+                await session.execute(
+                    update(ScheduleRun)
+                    .where(ScheduleRun.id == claim.run_id, ScheduleRun.status == "claimed")
+                    .values(status="missed", finished_at=now, note="bot stopped before it ran")
+                )
+            for first in range(0, len(gone), 500):  # bounded IN lists
+                await session.execute(
+                    delete(ScheduleRun).where(
+                        ScheduleRun.id.in_(gone[first : first + 500]),
+                        ScheduleRun.status == "claimed",
+                    )
+                )
+        log.info("released %d queued slot(s) at shutdown (%d put back)", len(claims), len(gone))
+
+    async def _renew(self, now: datetime) -> None:
+        """Refresh the claims this runner still has queued or running, so that a peer process
+        sharing the database never takes them for those of a process that died (passes come
+        at least every alarm sweep, well within `stale_after`)."""
+        ids = [*self._queued, *self._started]
+        if not ids:
+            return
+        async with self._writes, self._sessions() as session, session.begin():
+            for first in range(0, len(ids), 500):  # bounded IN lists
+                await session.execute(
+                    update(ScheduleRun)
+                    .where(
+                        ScheduleRun.id.in_(ids[first : first + 500]),
+                        ScheduleRun.status == "claimed",
+                        ScheduleRun.owner == self.owner,
+                    )
+                    .values(claimed_at=now)
+                )
+
+    async def _recover(self, report: RunReport) -> list[_Claim]:
+        """Take over runs left `claimed` by a process that stopped mid-run; returns the ones to
+        resume. This runner's own claims, queued or running, are not stale however old."""
         now = self._clock.now()
         query = select(ScheduleRun, Schedule).join(Schedule, Schedule.id == ScheduleRun.schedule_id)
         query = query.where(
@@ -273,7 +458,10 @@ class Runner:
         )
         async with self._sessions() as session:
             stale = [(run, schedule) for run, schedule in await session.execute(query)]
+        resumed: list[_Claim] = []
         for run, schedule in stale:
+            if run.id in self._queued or run.id in self._started:
+                continue
             if not self._visible(run.guild_id) or schedule.kind not in self.registry:
                 continue
             info = info_of(schedule)
@@ -299,9 +487,7 @@ class Runner:
                 continue
             report.recovered.append((info.id, run.slot_at))
             if resume:
-                await self._execute(
-                    _Claim(run.id, info, run.slot_at, late=True, recovered=True), report
-                )
+                resumed.append(_Claim(run.id, info, run.slot_at, late=True, recovered=True))
             else:
                 report.failed.append((info.id, run.slot_at))
                 await self._safe_report(
@@ -310,12 +496,20 @@ class Runner:
                     f"<t:{int(run.slot_at.timestamp())}:F> (the bot stopped); it was not "
                     "repeated, to avoid posting twice. Check the channel.",
                 )
+        return resumed
 
     async def _safe_report(self, guild_id: int, text: str) -> None:
         try:
             await self._report(guild_id, text)
         except Exception:
             log.exception("could not report to the moderators of guild %s", guild_id)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A slot's task failed outside its handler (e.g. recording the run): say so; its claim
+    stays `claimed`, and recovery deals with it once it is stale."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("a scheduled run could not be recorded", exc_info=error)
 
 
 def _insert_new(dialect: str, values: dict[str, Any]) -> ReturningInsert[Any]:

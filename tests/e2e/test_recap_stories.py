@@ -69,7 +69,9 @@ class World:
 
     async def tick_to(self, instant: datetime) -> RunReport:
         self.clock.set(instant)
-        return await self.bot.scheduling.runner.run_due()
+        report = await self.bot.scheduling.runner.run_due()
+        await self.bot.scheduling.runner.join()  # and what the alarm's own passes started
+        return report
 
     def bot_posts(self, channel: Channel) -> list[Message]:
         bot_id = self.emu.state.bot_user.id

@@ -54,7 +54,11 @@ class World:
     async def tick(self, delta: timedelta) -> RunReport:
         """Move time on and let the runner do what is due (what the APScheduler alarm does)."""
         self.clock.advance(delta)
-        return await self.bot.scheduling.runner.run_due()
+        report = await self.bot.scheduling.runner.run_due()
+        # A change (/chat skip) re-arms the real alarm for "now": its pass may have claimed the
+        # slot, and runs it in the background; wait for that too.
+        await self.bot.scheduling.runner.join()
+        return report
 
     async def restart(self, down_for: timedelta) -> None:
         await stop_bot(self.bot, self.task)

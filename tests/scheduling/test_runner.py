@@ -334,6 +334,7 @@ async def test_the_alarm_wakes_for_the_next_due_slot_and_rearms_after_firing(
     assert abs(trigger.run_date - real_due) < timedelta(seconds=30)
     clock.advance(timedelta(hours=1))
     await scheduler.jobs["scheduling-next-due"][0]()  # APScheduler fires the job
+    await runner.join()  # the slots run in the background, after the alarm re-armed
     assert len(recorder.slots) == 1
     assert alarm.armed_for == clock.now() + timedelta(hours=6)
     alarm.disarm()
