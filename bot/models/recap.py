@@ -138,6 +138,10 @@ class DigestSubscription(Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(32))
     notice_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The member's "digest" schedule, so changing it never scans the guild's other digests.
+    schedule_id: Mapped[int | None] = mapped_column(
+        AutoId, ForeignKey("schedules.id", ondelete="SET NULL")
+    )
 
 
 class DigestDelivery(Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -246,18 +247,22 @@ class DigestService:
             )
             return [(w, s, int(n)) for w, s, n in rows]
 
-    async def _schedule_ids(self, guild_id: int, user_id: int) -> list[int]:
-        found = await self._core.schedules.for_guild(guild_id, kind=DIGEST_KIND)
-        return [s.id for s in found if s.payload.get("user_id") == user_id]
-
     async def _unschedule(self, guild_id: int, user_id: int) -> None:
-        for schedule_id in await self._schedule_ids(guild_id, user_id):
-            await self._core.schedules.delete(guild_id, schedule_id, BOT_ACTOR, audit=False)
+        await self._drop_schedule(guild_id, user_id)
         await self._core.changed()
 
+    async def _drop_schedule(self, guild_id: int, user_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(DigestSubscription, (guild_id, user_id))
+            schedule_id = row.schedule_id if row is not None else None
+            if row is not None:
+                row.schedule_id = None
+        if schedule_id is not None:
+            with suppress(UserFacingError):  # already gone: nothing to drop
+                await self._core.schedules.delete(guild_id, schedule_id, BOT_ACTOR, audit=False)
+
     async def _reschedule(self, info: Subscription, guild_name: str, timezone: str) -> None:
-        for schedule_id in await self._schedule_ids(info.guild_id, info.user_id):
-            await self._core.schedules.delete(info.guild_id, schedule_id, BOT_ACTOR, audit=False)
+        await self._drop_schedule(info.guild_id, info.user_id)
         hours, minutes = (int(p) for p in info.local_time.split(":"))
         today = self._clock.now().date() - timedelta(days=1)
         rule = Recurrence(
@@ -269,7 +274,7 @@ class DigestService:
         )
         # The bot's own schedule on the member's behalf: not a moderator's, so it neither counts
         # toward the guild's schedule limit nor shows in /schedule list.
-        await self._core.schedules.create(
+        schedule = await self._core.schedules.create(
             info.guild_id,
             guild_name,
             BOT_ACTOR,
@@ -280,6 +285,10 @@ class DigestService:
             offset=timedelta(minutes=spread_minutes(info.guild_id, info.user_id)),
             audit=False,
         )
+        async with self._sessions() as session, session.begin():
+            row = await session.get(DigestSubscription, (info.guild_id, info.user_id))
+            if row is not None:
+                row.schedule_id = schedule.id
         await self._core.changed()
 
 

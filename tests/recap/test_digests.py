@@ -163,15 +163,18 @@ async def test_off_removes_the_schedule_and_bad_input_saves_nothing(
     assert await service.subscription(GUILD, ADA) is None
     with pytest.raises(UserFacingError):
         await service.change_tag(GUILD, ADA, "math", add=True)
+    await service.turn_on(GUILD, "g", BOB)
     await service.turn_on(GUILD, "g", ADA, weekday=2, local_time="18:00")
     await service.turn_on(GUILD, "g", ADA, weekday=3)  # moves, never duplicates
-    assert len(await core.schedules.for_guild(GUILD, kind=DIGEST_KIND)) == 1
+    labels = sorted(s.label for s in await core.schedules.for_guild(GUILD, kind=DIGEST_KIND))
+    assert labels == [f"digest for {ADA}", f"digest for {BOB}"]
     with pytest.raises(UserFacingError):
         await service.change_tag(GUILD, ADA, "bad tag!", add=True)
     with pytest.raises(UserFacingError):
         await service.change_tag(GUILD, ADA, "never-added", add=False)
     await service.turn_off(GUILD, ADA)
-    assert await core.schedules.for_guild(GUILD, kind=DIGEST_KIND) == []
+    left = await core.schedules.for_guild(GUILD, kind=DIGEST_KIND)
+    assert [s.label for s in left] == [f"digest for {BOB}"]  # the other member's is untouched
     assert await service.take_notice(GUILD, ADA) is None
 
 
