@@ -11,6 +11,8 @@ import asyncio
 import io
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from typing import Literal
 
 import discord
@@ -64,6 +66,7 @@ class Library(commands.Cog):
         self.service: LibraryService = library_service(bot)
         self.fetcher = SafeFetcher(bot.settings.web)
         self._title_tasks: set[asyncio.Task[None]] = set()
+        self.cards = CardsInFlight()
         self.save_menu = app_commands.ContextMenu(
             name="Save to library", callback=self.save_to_library
         )
@@ -113,9 +116,10 @@ class Library(commands.Cog):
             member_is_bot=interaction.user.bot,
         )
         card = share_card(result.resource, interaction.user.id, note)
-        await interaction.response.send_message(embed=card, view=save_view(result.resource.id))
-        message = await interaction.original_response()
-        await self.service.attach_message(guild.id, result.share_id, message.id)
+        async with self.cards.posting():
+            await interaction.response.send_message(embed=card, view=save_view(result.resource.id))
+            message = await interaction.original_response()
+            await self.service.attach_message(guild.id, result.share_id, message.id)
         if result.first_share is not None:
             await interaction.followup.send(
                 duplicate_notice(result.first_share, guild.id), ephemeral=True
@@ -450,17 +454,55 @@ class Library(commands.Cog):
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.guild_id is None or payload.member is None or payload.member.bot:
             return
-        await self.service.add_reaction(
-            payload.guild_id, payload.message_id, payload.user_id, _emoji(payload.emoji)
-        )
+        args = (payload.guild_id, payload.message_id, payload.user_id, _emoji(payload.emoji))
+        if await self.service.add_reaction(*args):
+            return
+        if payload.message_author_id == getattr(self.bot.user, "id", None) and self.cards.pending:
+            await self.cards.settled()  # the card may be too new to be known yet
+            await self.service.add_reaction(*args)
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.guild_id is None or payload.user_id == getattr(self.bot.user, "id", None):
             return
+        if self.cards.pending:
+            await self.cards.settled()  # its add may be waiting for a new card (above)
         await self.service.remove_reaction(
             payload.guild_id, payload.message_id, payload.user_id, _emoji(payload.emoji)
         )
+
+
+CARD_SETTLE_SECONDS = 5.0  # far longer than recording a card's message takes
+
+
+class CardsInFlight:
+    """Share cards posted whose message id is not recorded yet.
+
+    A member can react to a card before the bot has stored which message it is (the reaction
+    event may even arrive before the bot's own send returns): such a reaction waits for the
+    cards in flight, then counts.
+    """
+
+    def __init__(self) -> None:
+        self.pending = 0
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    @asynccontextmanager
+    async def posting(self) -> AsyncIterator[None]:
+        self.pending += 1
+        self._settled.clear()
+        try:
+            yield
+        finally:
+            self.pending -= 1
+            if not self.pending:
+                self._settled.set()
+
+    async def settled(self) -> None:
+        with suppress(TimeoutError):
+            async with asyncio.timeout(CARD_SETTLE_SECONDS):
+                await self._settled.wait()
 
 
 def _emoji(emoji: discord.PartialEmoji) -> str:

@@ -23,6 +23,7 @@ from bot.emulator.permissions import channel_permissions
 from bot.emulator.rest.guilds import role_event
 from bot.emulator.state import GatewayEvent, Intent
 from bot.library.service import LibraryService
+from bot.topics.service import TopicService
 
 from .conftest import Community, StartBot, eventually
 
@@ -335,6 +336,12 @@ async def test_roles_given_by_hand_and_members_leaving_keep_counts_true(world: W
     await create(world, "Poetry")
     role = world.role_named("Poetry")
     emu.add_role(world.bob, role)
+    topics = TopicService(world.bot.sessions, world.bot.clock)
+
+    async def bob_follows() -> bool:
+        return bool(await topics.followed_by(world.guild.id, world.bob.id))
+
+    await eventually(bob_follows)  # the role event is handled as it arrives, not in step
     reply = await world.run(world.alice, "topic join", {"name": "Poetry"})
     assert "You joined" in reply.content
     info = await world.run(world.alice, "topic info", {"name": "Poetry"})
