@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import multiprocessing
 import random
 import sqlite3
 import statistics
@@ -25,6 +26,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -345,6 +347,8 @@ async def run_figures(
     for sharers in (1, 8):
         await ingest(library, words, tags, rng, sharers, prefix=f"https://ingest{sharers}.example")
     await engine.dispose()
+    if path is None:  # PostgreSQL's scale-out: several bot processes share one database
+        ingest_in_processes(url, words[:5000], tags[:50], processes=2)
 
 
 async def ingest(
@@ -377,6 +381,48 @@ async def ingest(
     rate = count / (time.perf_counter() - started)
     label = "share ingest" if sharers == 1 else f"  {sharers} members at once"
     print(f"{label:24} {rate:.0f} shares/s, p99 {percentile(commits, 99):.1f} ms")
+
+
+def ingest_in_processes(url: str, words: list[str], tags: list[str], *, processes: int) -> None:
+    """`processes` bot-like processes sharing at once into one database; their total rate."""
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(processes)
+    results = context.Queue()
+    workers = [
+        context.Process(target=_ingest_process, args=(url, words, tags, i, ready, results))
+        for i in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    spans = [results.get(timeout=600) for _ in workers]
+    for worker in workers:
+        worker.join()
+    count = sum(n for n, _, _ in spans)
+    elapsed = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
+    print(f"  {processes} processes at once  {count / elapsed:.0f} shares/s in all")
+
+
+def _ingest_process(
+    url: str, words: list[str], tags: list[str], index: int, ready: Any, results: Any
+) -> None:
+    async def run() -> tuple[int, float, float]:
+        engine = create_engine(url)
+        clock = FakeClock(START + timedelta(days=701))
+        library = LibraryService(create_session_factory(engine), clock)
+        rng = random.Random(index)
+        await library.share(GUILD, 5, 42, f"https://warm{index}.example/", tags=tags[0])
+        ready.wait()  # every process connected and warm: start together
+        started = time.time()
+        for n in range(1000):
+            title = " ".join(rng.choices(words, k=6))
+            tag_text = " ".join(rng.sample(tags, 2))
+            url_n = f"https://process{index}.example/{n}"
+            await library.share(GUILD, 5, 42 + index, url_n, tags=tag_text, title=title)
+        ended = time.time()
+        await engine.dispose()
+        return 1000, started, ended
+
+    results.put(asyncio.run(run()))
 
 
 def main() -> None:
