@@ -83,6 +83,21 @@ async def create(
     return [info.id for info in infos]
 
 
+async def busy_runner(
+    sessions: SessionFactory, clock: FakeClock, *, slots: int, running: int
+) -> tuple[Gate, KindRegistry, Runner, list[int], RunPass]:
+    """`slots` due slots of a "slow" kind limited to `running` at once, those already started."""
+    gate = Gate()
+    registry = KindRegistry()
+    registry.register("slow", gate.handle, grace=timedelta(hours=2), concurrency=running)
+    runner = Runner(sessions, clock, registry, owner="stopping")
+    ids = await create(sessions, clock, "slow", slots)
+    clock.set(ONE_PM)
+    first = await runner.start_due()
+    await gate.started_at_least(running)
+    return gate, registry, runner, ids, first
+
+
 async def run_rows(sessions: SessionFactory) -> list[tuple[int, datetime, str]]:
     async with sessions() as session:
         rows = (await session.scalars(select(ScheduleRun).order_by(ScheduleRun.id))).all()
@@ -214,14 +229,7 @@ async def test_a_peer_process_does_not_take_over_claims_that_are_still_in_flight
 async def test_shutdown_releases_queued_slots_and_waits_for_running_handlers(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
-    gate = Gate()
-    registry = KindRegistry()
-    registry.register("slow", gate.handle, grace=timedelta(hours=2), concurrency=2)
-    runner = Runner(sessions, clock, registry, owner="stopping")
-    ids = await create(sessions, clock, "slow", 5)
-    clock.set(ONE_PM)
-    first = await runner.start_due()
-    await gate.started_at_least(2)
+    gate, registry, runner, ids, first = await busy_runner(sessions, clock, slots=5, running=2)
     runner.stop()
     stopping = asyncio.create_task(runner.wait_idle())
     # The three queued slots are released in one transaction; the two running ones are not.
@@ -258,14 +266,7 @@ async def test_shutdown_releases_queued_slots_and_waits_for_running_handlers(
 async def test_a_released_slot_that_cannot_be_put_back_is_recorded_missed(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
-    gate = Gate()
-    registry = KindRegistry()
-    registry.register("slow", gate.handle, grace=timedelta(hours=2), concurrency=1)
-    runner = Runner(sessions, clock, registry, owner="stopping")
-    ids = await create(sessions, clock, "slow", 2)
-    clock.set(ONE_PM)
-    first = await runner.start_due()
-    await gate.started_at_least(1)
+    gate, _, runner, ids, first = await busy_runner(sessions, clock, slots=2, running=1)
     (queued,) = set(ids) - {gate.started[0].schedule.id}
     await ScheduleService(sessions, clock).set_paused(GUILD, queued, MOD, paused=True)
     runner.stop()
