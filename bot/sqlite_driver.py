@@ -193,6 +193,14 @@ class OneTripConnection(aiosqlite.Connection):
         finally:
             self._release_writer_lock()
 
+    def stop(self) -> asyncio.Future[Any] | None:
+        # SQLAlchemy terminates a connection this way when a task is cancelled mid-transaction;
+        # closing it ends the transaction, so the next writer may go.
+        try:
+            return super().stop()
+        finally:
+            self._release_writer_lock()
+
 
 def async_creator(url: URL, busy_timeout: float) -> Callable[[], Awaitable[OneTripConnection]]:
     """SQLAlchemy's `async_creator` for `url` (the connect arguments of its aiosqlite dialect);

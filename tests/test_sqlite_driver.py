@@ -172,3 +172,44 @@ async def test_a_failed_write_releases_the_writers_queue(engine: AsyncEngine) ->
 async def _insert(engine: AsyncEngine, body: str) -> None:
     async with engine.begin() as connection:
         await connection.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": body})
+
+
+async def test_a_writer_cancelled_mid_transaction_does_not_block_the_next(
+    engine: AsyncEngine,
+) -> None:
+    holding = asyncio.Event()
+
+    async def cancelled_writer() -> None:
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('abandoned')"))
+            holding.set()
+            await asyncio.Event().wait()  # until cancelled, holding the write
+
+    task = asyncio.create_task(cancelled_writer())
+    await holding.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(2):  # not the 5 s busy timeout, nor "database is locked"
+        await _insert(engine, "next")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT body FROM notes"))).scalars()
+        assert list(rows) == ["next"]
+
+
+async def test_a_connection_terminated_mid_write_frees_the_writers_queue(sqlite_url: str) -> None:
+    # What SQLAlchemy does with a connection it can no longer close gracefully (e.g. garbage
+    # collected mid-transaction): stop() it.
+    connect = async_creator(make_url(sqlite_url), busy_timeout=1.0)
+    abandoned, other = await connect(), await connect()
+    cursor = await abandoned.cursor()
+    await cursor.execute("CREATE TABLE notes (body TEXT)")
+    await abandoned.commit()
+    await cursor.execute("INSERT INTO notes VALUES ('abandoned')")
+    stopped = abandoned.stop()
+    assert stopped is not None
+    await stopped  # SQLite's connection is closed, its transaction gone
+    writer = await other.cursor()
+    await writer.execute("INSERT INTO notes VALUES ('next')")  # no "database is locked"
+    await other.commit()
+    await other.close()
