@@ -38,9 +38,11 @@ from bot.library.search import (
     SQLITE_BM25,
     SQLITE_EPOCH_DAYS,
     SQLITE_FLOOR,
+    SQLITE_TERM_FREQUENCY,
     fts5_match,
     parse_query,
     recency_sql,
+    sqlite_ranks_by_term_frequency,
 )
 from bot.library.service import LibraryService, search_text_for
 
@@ -207,7 +209,7 @@ async def build_postgres(url: str, size: int, rng: random.Random) -> tuple[list[
 
 
 def query_classes(words: list[str], rng: random.Random) -> dict[str, list[str]]:
-    def pick(lo: int, hi: int, n: int = 40) -> list[str]:
+    def pick(lo: int, hi: int, n: int = 100) -> list[str]:
         return [words[rng.randint(lo, hi)] for _ in range(n)]
 
     return {
@@ -235,18 +237,21 @@ def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
     """The same two FTS5 statements the service runs, in plain sqlite3 (ms)."""
     db = sqlite3.connect(path)
     try:
-        match = fts5_match(parse_query(query))
+        words = parse_query(query)
+        match = fts5_match(words)
         started = time.perf_counter()
+        parameters = {"match": match, "guild": GUILD, "offset": candidates - 1}
+        floor, newest = db.execute(SQLITE_FLOOR, parameters).fetchone()
+        scoring = SQLITE_BM25
+        if sqlite_ranks_by_term_frequency(words, floor, newest, candidates):
+            scoring = SQLITE_TERM_FREQUENCY
         db.execute(
-            "SELECT library_resources.id FROM library_resources JOIN ("
-            f"SELECT library_search.rowid AS rid, {SQLITE_BM25} AS score FROM library_search "
-            "WHERE library_search MATCH :match AND library_search.rowid >= "
-            f"coalesce(({SQLITE_FLOOR}), 0)) AS matched "
+            f"SELECT library_resources.id FROM library_resources JOIN ({scoring}) AS matched "
             "ON library_resources.id = matched.rid "
             "WHERE library_resources.guild_id = :guild AND library_resources.deleted_at IS NULL "
-            f"ORDER BY (-matched.score * {recency_sql(SQLITE_EPOCH_DAYS)}) DESC, "
+            f"ORDER BY (matched.score * {recency_sql(SQLITE_EPOCH_DAYS)}) DESC, "
             "library_resources.id DESC LIMIT 50",
-            {"match": match, "guild": GUILD, "offset": candidates - 1, "today": today},
+            parameters | {"floor": floor or 0, "today": today},
         ).fetchall()
         return (time.perf_counter() - started) * 1000
     finally:
@@ -259,8 +264,8 @@ def uncapped(path: Path, query: str) -> float:
         match = fts5_match(parse_query(query))
         started = time.perf_counter()
         db.execute(
-            f"SELECT rowid FROM library_search WHERE library_search MATCH ? "
-            f"ORDER BY {SQLITE_BM25} LIMIT 50",
+            "SELECT rowid FROM library_search WHERE library_search MATCH ? "
+            "ORDER BY bm25(library_search, 0.0, 1.0) LIMIT 50",
             (match,),
         ).fetchall()
         return (time.perf_counter() - started) * 1000
@@ -268,7 +273,16 @@ def uncapped(path: Path, query: str) -> float:
         db.close()
 
 
-async def bench_size(size: int, postgres_url: str | None, candidates: int) -> None:
+async def bench_size(
+    size: int, postgres_url: str | None, candidates: int, *, sqlite: bool = True
+) -> None:
+    if sqlite:
+        await bench_sqlite(size, candidates)
+    if postgres_url:
+        await bench_postgres(size, postgres_url, candidates)
+
+
+async def bench_sqlite(size: int, candidates: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
         url = f"sqlite+aiosqlite:///{path}"
@@ -280,29 +294,31 @@ async def bench_size(size: int, postgres_url: str | None, candidates: int) -> No
         words, tags = build_sqlite(path, size, rng)
         print(f"\n== {size:,} resources (SQLite; built in {time.perf_counter() - started:.1f} s)")
         await run_figures(url, path, words, tags, rng, candidates)
-    if postgres_url:
-        server = make_url(postgres_url)
-        name = f"plnbot_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(postgres_url)
+
+
+async def bench_postgres(size: int, postgres_url: str, candidates: int) -> None:
+    server = make_url(postgres_url)
+    name = f"plnbot_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url)
+    async with admin.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = create_engine(url)
+        await migrate_to_head(engine)
+        await engine.dispose()
+        started = time.perf_counter()
+        rng = random.Random(size)
+        words, tags = await build_postgres(url, size, rng)
+        elapsed = time.perf_counter() - started
+        print(f"\n== {size:,} resources (PostgreSQL; built in {elapsed:.1f} s)")
+        await run_figures(url, None, words, tags, rng, candidates)
+    finally:
         async with admin.connect() as connection:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        url = server.set(database=name).render_as_string(hide_password=False)
-        try:
-            engine = create_engine(url)
-            await migrate_to_head(engine)
-            await engine.dispose()
-            started = time.perf_counter()
-            rng = random.Random(size)
-            words, tags = await build_postgres(url, size, rng)
-            elapsed = time.perf_counter() - started
-            print(f"\n== {size:,} resources (PostgreSQL; built in {elapsed:.1f} s)")
-            await run_figures(url, None, words, tags, rng, candidates)
-        finally:
-            async with admin.connect() as connection:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.dispose()
+            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()
 
 
 async def run_figures(
@@ -430,10 +446,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--candidates", type=int, default=2000)
     parser.add_argument("--postgres-url", default=None)
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite")
     parser.add_argument("--smoke", action="store_true", help="10^4 only, for CI")
     args = parser.parse_args()
     for size in [10_000] if args.smoke else args.sizes:
-        asyncio.run(bench_size(size, args.postgres_url, args.candidates))
+        run = bench_size(size, args.postgres_url, args.candidates, sqlite=not args.postgres_only)
+        asyncio.run(run)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,12 @@ would make the second spin in SQLite's busy handler, which sleeps 1, 2, 5, 10...
 to write first takes its engine's writer lock (FIFO), held until its transaction ends; readers
 never wait (WAL).
 
+Several statements in one trip: a hot write (a new share: resource, tags, first share) can run as
+one function in SQLite's thread (`run_in_thread`), its statements compiled once from Core
+(`SQLiteStatement`), inside the caller's transaction; when it is the transaction's last write it
+may commit there too, and the caller's commit then costs nothing. A new /share is one trip, not 4,
+and the next writer waits for no Python of this one's.
+
 The engine gets these connections through SQLAlchemy's public `async_creator` hook.
 """
 
@@ -21,14 +27,21 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from aiosqlite.context import contextmanager
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+T = TypeVar("T")
+_DIALECT = SQLiteDialect_aiosqlite()
 
 Description = tuple[tuple[Any, ...], ...] | None
 
@@ -175,7 +188,9 @@ class OneTripConnection(aiosqlite.Connection):
             self._writer.lock.release()
 
     async def commit(self) -> None:
-        await super().commit()
+        # Nothing to commit after reads only, or after work that committed itself: no trip.
+        if self.may_be_in_transaction:
+            await super().commit()
         self.transaction_state(False)
 
     async def rollback(self) -> None:
@@ -192,6 +207,22 @@ class OneTripConnection(aiosqlite.Connection):
             await super().close()
         finally:
             self._release_writer_lock()
+
+    async def run_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` on the sqlite3 connection in SQLite's thread, as a writer, in one trip."""
+        await self.take_writer_lock()
+
+        def run(connection: sqlite3.Connection) -> tuple[T, bool]:
+            return work(connection), connection.in_transaction
+
+        trip: Callable[..., Awaitable[tuple[T, bool]]] = self._execute
+        try:
+            result, in_transaction = await trip(run, self._conn)
+        except BaseException:
+            self.may_be_in_transaction = True  # a failed statement may leave one open
+            raise
+        self.transaction_state(in_transaction)
+        return result
 
     def stop(self) -> asyncio.Future[Any] | None:
         # SQLAlchemy terminates a connection this way when a task is cancelled mid-transaction;
@@ -217,3 +248,38 @@ def async_creator(url: URL, busy_timeout: float) -> Callable[[], Awaitable[OneTr
         return connection
 
     return connect
+
+
+class SQLiteStatement:
+    """A Core statement compiled once for sqlite3, with the conversions SQLAlchemy would apply to
+    its parameters (UTC datetimes to text, booleans to integers), so rows written through
+    `run_in_thread` read back exactly like rows written by the engine."""
+
+    def __init__(self, statement: ClauseElement, keys: Sequence[str]) -> None:
+        compiled = statement.compile(dialect=_DIALECT, column_keys=list(keys))
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        names = compiled.positiontup or []
+        self._converters = [
+            (name, compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
+            for name in names
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            values[name] if convert is None else convert(values[name])
+            for name, convert in self._converters
+        )
+
+
+async def run_in_thread(connection: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `work` on the connection's sqlite3 connection in SQLite's thread: several statements
+    for the price of one trip, inside the caller's transaction (commit and rollback stay theirs).
+    The writer lock is taken first; SQLite's errors come out as SQLAlchemy's (IntegrityError...)."""
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, OneTripConnection), "run_in_thread needs the engine of create_engine"
+    try:
+        return await driver.run_writer(work)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(None, None, error, sqlite3.Error) from error

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.database import create_engine
-from bot.sqlite_driver import async_creator
+from bot.models.base import UTCDateTime
+from bot.sqlite_driver import SQLiteStatement, async_creator, run_in_thread
 
 
 @pytest.fixture
@@ -213,3 +217,100 @@ async def test_a_connection_terminated_mid_write_frees_the_writers_queue(sqlite_
     await writer.execute("INSERT INTO notes VALUES ('next')")  # no "database is locked"
     await other.commit()
     await other.close()
+
+
+def _insert_two(first: str, second: str) -> Callable[[sqlite3.Connection], list[int | None]]:
+    def work(db: sqlite3.Connection) -> list[int | None]:
+        return [
+            db.execute("INSERT INTO notes (body) VALUES (?)", (body,)).lastrowid
+            for body in (first, second)
+        ]
+
+    return work
+
+
+async def test_several_statements_run_in_one_trip_inside_the_callers_transaction(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.begin() as connection:
+        ids = await run_in_thread(connection, _insert_two("a", "b"))
+    assert ids == [1, 2]
+    assert trips == ["run", "commit"]
+    async with engine.connect() as connection:
+        await run_in_thread(connection, _insert_two("c", "d"))
+        await connection.rollback()  # the caller's rollback undoes the work
+    assert await count(engine) == 2
+
+
+async def test_work_in_the_thread_queues_behind_a_writer_and_its_errors_are_sqlalchemys(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.connect() as first:
+        await first.execute(text("INSERT INTO notes (body) VALUES ('first')"))
+
+        async def second_writer() -> None:
+            async with engine.begin() as connection:
+                await run_in_thread(connection, _insert_two("second", "third"))
+
+        second = asyncio.create_task(second_writer())
+        await asyncio.sleep(0.05)
+        assert not second.done()  # waiting for the first writer, not failing on SQLite's lock
+        await first.commit()
+        await second
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as connection:
+            await run_in_thread(connection, _insert_two("fourth", "first"))
+    async with asyncio.timeout(2):  # the failed work released the writers' queue
+        await _insert(engine, "fifth")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars()
+        assert list(rows) == ["first", "second", "third", "fifth"]
+
+
+async def test_a_prepared_statement_writes_what_the_engine_would(sqlite_url: str) -> None:
+    metadata = MetaData()
+    events = Table(
+        "events",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime),
+        Column("done", Boolean),
+        Column("label", String(20)),
+    )
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        # An aware time in another zone, as members' clocks give them: stored as UTC.
+        at = datetime(2026, 7, 1, 9, 30, 15, 250, tzinfo=ZoneInfo("Europe/Paris"))
+        values = {"at": at, "done": True, "label": "x"}
+        prepared = SQLiteStatement(insert(events), ("at", "done", "label"))
+        async with engine.begin() as connection:
+            await connection.execute(insert(events), values)
+            await run_in_thread(
+                connection, lambda db: db.execute(prepared.sql, prepared.parameters(values))
+            )
+        async with engine.connect() as connection:
+            raw = await connection.exec_driver_sql("SELECT at, done, label FROM events")
+            by_engine, by_thread = raw.all()
+            read = (await connection.execute(select(events.c.at))).scalars().all()
+        assert by_thread == by_engine
+        assert read == [at, at] and read[0].tzinfo is not None
+    finally:
+        await engine.dispose()
+
+
+async def test_work_that_commits_leaves_the_callers_commit_nothing_to_do(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    def insert_and_commit(db: sqlite3.Connection) -> None:
+        db.execute("INSERT INTO notes (body) VALUES ('done')")
+        db.commit()
+
+    async with engine.begin() as connection:
+        await run_in_thread(connection, insert_and_commit)
+        # The write is committed and the writers' queue free before the caller's block ends.
+        async with asyncio.timeout(2):
+            await _insert(engine, "meanwhile")
+    assert trips[0] == "run" and trips.count("commit") == 1  # only the other writer's
+    assert await count(engine) == 2

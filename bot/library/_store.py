@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CursorResult,
     Result,
+    Select,
+    String,
     Table,
     Text,
     bindparam,
     func,
     insert,
-    literal,
     select,
-    union_all,
+    true,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import Insert
 
 from bot.errors import UserFacingError
 from bot.library.records import Resource, ShareRef
@@ -37,6 +42,7 @@ from bot.models.library import (
     LibraryTag,
     LibraryVote,
 )
+from bot.sqlite_driver import SQLiteStatement, run_in_thread
 
 MAX_SEARCH_TEXT = 4000
 _URL_WORDS = re.compile(r"[^\W_]+")
@@ -65,36 +71,91 @@ _SHARES = _table(LibraryShare)
 _TAGS = _table(LibraryTag)
 _INSERT_SHARE = insert(_SHARES)
 _INSERT_TAGS = insert(_TAGS)
+_RESOURCE_KEYS = (
+    "guild_id",
+    "canonical_url",
+    "url",
+    "domain",
+    "title",
+    "title_source",
+    "note",
+    "first_sharer_id",
+    "first_shared_at",
+    "search_text",
+)
+_SHARE_KEYS = (
+    "guild_id",
+    "resource_id",
+    "member_id",
+    "member_is_bot",
+    "channel_id",
+    "message_id",
+    "note",
+    "source",
+    "shared_at",
+)
+
+
+@dataclass(frozen=True)
+class NewShare:
+    """Who shared, where and when: one row of library_shares, less its resource."""
+
+    member_id: int
+    member_is_bot: bool
+    channel_id: int
+    message_id: int | None
+    note: str | None
+    source: str
+    shared_at: datetime
+
+    def values(self, guild_id: int, resource_id: int) -> dict[str, Any]:
+        return {
+            "guild_id": guild_id,
+            "resource_id": resource_id,
+            "member_id": self.member_id,
+            "member_is_bot": self.member_is_bot,
+            "channel_id": self.channel_id,
+            "message_id": self.message_id,
+            "note": self.note,
+            "source": self.source,
+            "shared_at": self.shared_at,
+        }
 
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-@cache
-def _insert_resource(dialect: str) -> Insert:
-    """Insert unless the guild already has the URL (then nothing is written: rowcount 0)."""
-    unique = [_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url]
-    if dialect != "postgresql":
-        # SQLite's FTS5 table follows search_text through a trigger.
-        return sqlite_insert(_RESOURCES).on_conflict_do_nothing(index_elements=unique)
-    # PostgreSQL indexes search_vector, computed from the same text.
-    text = bindparam("vector_text", type_=Text())
-    statement = postgresql_insert(_RESOURCES).values(search_vector=func.to_tsvector("simple", text))
-    return statement.on_conflict_do_nothing(index_elements=unique)
+# On SQLite a new link's three statements run in one trip to SQLite's thread (see sqlite_driver);
+# the resource is inserted unless the guild already has the URL (then nothing is written), and
+# the FTS5 table follows search_text through a trigger.
+_SQLITE_RESOURCE = SQLiteStatement(
+    sqlite_insert(_RESOURCES).on_conflict_do_nothing(
+        index_elements=[_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url]
+    ),
+    _RESOURCE_KEYS,
+)
+_SQLITE_TAG = SQLiteStatement(_INSERT_TAGS, ("resource_id", "tag", "guild_id"))
+_SQLITE_SHARE = SQLiteStatement(_INSERT_SHARE, _SHARE_KEYS)
 
 
 async def add_resource(
     session: AsyncSession,
     guild_id: int,
     link: Link,
-    sharer_id: int,
-    now: datetime,
+    share: NewShare,
     tags: Sequence[str],
     title: str | None = None,
     note: str | None = None,
-) -> Resource | None:
-    """The link as a new resource with its tags, shared once; None if the guild already has it.
+    *,
+    ends_transaction: bool = False,
+) -> tuple[Resource, int] | None:
+    """The link as a new resource with its tags and its first share (the resource and the share's
+    id); None, with nothing written, if the guild already has the link.
+
+    `ends_transaction`: the caller writes nothing more in this transaction when the link is new,
+    so on SQLite the commit rides in the same trip, and the next writer need not wait for this
+    one's Python to come round to committing.
 
     Trying the insert first makes a new link cost one statement, not a lookup and an insert, and
     takes SQLite's write lock at once (a lookup first would start a read transaction that cannot
@@ -109,19 +170,31 @@ async def add_resource(
         "title": title,
         "title_source": "member" if title else "",
         "note": note,
-        "first_sharer_id": sharer_id,
-        "first_shared_at": now,
+        "first_sharer_id": share.member_id,
+        "first_shared_at": share.shared_at,
         "search_text": text,
     }
-    dialect = _dialect(session)
-    if dialect == "postgresql":
-        values["vector_text"] = text
-    result = await session.execute(_insert_resource(dialect), values)
-    resource_id = _inserted_id(result)
-    if resource_id is None:
+    ids: tuple[int, int] | None
+    if _dialect(session) == "postgresql":
+        values |= {
+            "vector_text": text,
+            "tags": list(tags),
+            "member_is_bot": share.member_is_bot,
+            "channel_id": share.channel_id,
+            "message_id": share.message_id,
+            "source": share.source,
+        }
+        row = (await session.execute(_new_link_postgresql(), values)).first()
+        ids = None if row is None else (row[0], row[1])
+    else:
+        ids = await run_in_thread(
+            await session.connection(),
+            partial(_write_new_sqlite, values, tags, share, commit=ends_transaction),
+        )
+    if ids is None:
         return None
-    await add_tags(session, guild_id, resource_id, tags)
-    return Resource(
+    resource_id, share_id = ids
+    resource = Resource(
         id=resource_id,
         guild_id=guild_id,
         url=link.original,
@@ -130,10 +203,98 @@ async def add_resource(
         title=title,
         note=note,
         tags=tuple(sorted(tags)),
-        first_sharer_id=sharer_id,
-        first_shared_at=now,
+        first_sharer_id=share.member_id,
+        first_shared_at=share.shared_at,
         shares=1,
     )
+    return resource, share_id
+
+
+@cache
+def _new_link_postgresql() -> Select[int, int]:
+    """A new link on PostgreSQL in one statement: the resource unless the guild has the URL (then
+    nothing is written and no row comes back), its tags and its first share, as data-modifying
+    CTEs. The share's member, time and note are the resource's first ones."""
+    columns = {key: bindparam(key, type_=_RESOURCES.c[key].type) for key in _RESOURCE_KEYS}
+    # PostgreSQL indexes search_vector, computed from the same text as SQLite's FTS5 table.
+    text = bindparam("vector_text", type_=Text())
+    resource = (
+        postgresql_insert(_RESOURCES)
+        .values(**columns, search_vector=func.to_tsvector("simple", text))
+        .on_conflict_do_nothing(index_elements=[_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url])
+        .returning(
+            _RESOURCES.c.id,
+            _RESOURCES.c.guild_id,
+            _RESOURCES.c.first_sharer_id,
+            _RESOURCES.c.first_shared_at,
+            _RESOURCES.c.note,
+        )
+        .cte("new_resource")
+    )
+    tags_given = func.unnest(bindparam("tags", type_=ARRAY(String(32))))
+    tag = tags_given.table_valued("tag").render_derived(name="given")
+    tags = insert(_TAGS).from_select(
+        ["resource_id", "tag", "guild_id"],
+        select(resource.c.id, tag.c.tag, resource.c.guild_id).select_from(
+            resource.join(tag, true())
+        ),
+    )
+    share = (
+        insert(_SHARES)
+        .from_select(
+            [
+                "guild_id",
+                "resource_id",
+                "member_id",
+                "member_is_bot",
+                "channel_id",
+                "message_id",
+                "note",
+                "source",
+                "shared_at",
+            ],
+            select(
+                resource.c.guild_id,
+                resource.c.id,
+                resource.c.first_sharer_id,
+                bindparam("member_is_bot", type_=Boolean()),
+                bindparam("channel_id", type_=BigInteger()),
+                bindparam("message_id", type_=BigInteger()),
+                resource.c.note,
+                bindparam("source", type_=String(16)),
+                resource.c.first_shared_at,
+            ),
+        )
+        .returning(_SHARES.c.resource_id, _SHARES.c.id)
+        .cte("new_share")
+    )
+    # PostgreSQL runs every data-modifying CTE, read or not: the tags' one is only added.
+    return select(share.c.resource_id, share.c.id).add_cte(tags.cte("new_tags"))
+
+
+def _write_new_sqlite(
+    values: dict[str, Any],
+    tags: Sequence[str],
+    share: NewShare,
+    db: sqlite3.Connection,
+    *,
+    commit: bool,
+) -> tuple[int, int] | None:
+    """In SQLite's thread: the resource, its tags and its first share, then the commit if asked;
+    None, with nothing written or committed, if the link is known."""
+    inserted = db.execute(_SQLITE_RESOURCE.sql, _SQLITE_RESOURCE.parameters(values))
+    if inserted.rowcount != 1 or inserted.lastrowid is None:
+        return None
+    resource_id, guild_id = inserted.lastrowid, values["guild_id"]
+    if tags:
+        rows = [{"resource_id": resource_id, "tag": t, "guild_id": guild_id} for t in tags]
+        db.executemany(_SQLITE_TAG.sql, [_SQLITE_TAG.parameters(row) for row in rows])
+    share_row = _SQLITE_SHARE.parameters(share.values(guild_id, resource_id))
+    shared = db.execute(_SQLITE_SHARE.sql, share_row)
+    assert shared.lastrowid is not None
+    if commit:
+        db.commit()
+    return resource_id, shared.lastrowid
 
 
 async def add_tags(
@@ -147,34 +308,9 @@ async def add_tags(
     )
 
 
-async def add_share(
-    session: AsyncSession,
-    *,
-    guild_id: int,
-    resource_id: int,
-    member_id: int,
-    member_is_bot: bool,
-    channel_id: int,
-    message_id: int | None,
-    note: str | None,
-    source: str,
-    shared_at: datetime,
-) -> int:
+async def add_share(session: AsyncSession, guild_id: int, resource_id: int, share: NewShare) -> int:
     """Record one share; returns its id (SQLite's lastrowid, RETURNING on PostgreSQL)."""
-    result = await session.execute(
-        _INSERT_SHARE,
-        {
-            "guild_id": guild_id,
-            "resource_id": resource_id,
-            "member_id": member_id,
-            "member_is_bot": member_is_bot,
-            "channel_id": channel_id,
-            "message_id": message_id,
-            "note": note,
-            "source": source,
-            "shared_at": shared_at,
-        },
-    )
+    result = await session.execute(_INSERT_SHARE, share.values(guild_id, resource_id))
     share_id = _inserted_id(result)
     assert share_id is not None
     return share_id
@@ -239,7 +375,7 @@ async def require_sharer_or_moderator(
 async def first_share(session: AsyncSession, resource_id: int) -> ShareRef | None:
     row = await session.scalar(
         select(LibraryShare)
-        .where(LibraryShare.resource_id == resource_id)
+        .where(LibraryShare.resource_id == LibraryResource.id)
         .order_by(LibraryShare.shared_at, LibraryShare.id)
         .limit(1)
     )
@@ -316,69 +452,61 @@ async def refresh_search(
         resource.search_vector = func.to_tsvector("simple", text)
 
 
-async def view(session: AsyncSession, resource: LibraryResource, tags: Sequence[str]) -> Resource:
-    counts = await counts_of(session, [resource.id])
-    return to_record(resource, tags, counts.get(resource.id, (0, 0, 0)))
+async def view(session: AsyncSession, resource: LibraryResource) -> Resource:
+    """The resource as members see it, with this transaction's changes (flushed first)."""
+    await session.flush()
+    (record,) = await views(session, resource.guild_id, [resource.id])
+    return record
+
+
+# Resources with their tags (space separated), shares, distinct voters and saves: one statement,
+# each figure read through its table's index on resource_id.
+_VIEWS = select(
+    LibraryResource.id,
+    LibraryResource.guild_id,
+    LibraryResource.url,
+    LibraryResource.canonical_url,
+    LibraryResource.domain,
+    LibraryResource.title,
+    LibraryResource.note,
+    LibraryResource.first_sharer_id,
+    LibraryResource.first_shared_at,
+    LibraryResource.deleted_at,
+    select(func.aggregate_strings(LibraryTag.tag, " "))
+    .where(LibraryTag.resource_id == LibraryResource.id)
+    .scalar_subquery(),
+    select(func.count()).where(LibraryShare.resource_id == LibraryResource.id).scalar_subquery(),
+    select(func.count(LibraryVote.member_id.distinct()))
+    .where(LibraryVote.resource_id == LibraryResource.id)
+    .scalar_subquery(),
+    select(func.count()).where(LibrarySave.resource_id == LibraryResource.id).scalar_subquery(),
+)
 
 
 async def views(session: AsyncSession, guild_id: int, ids: Sequence[int]) -> list[Resource]:
+    """The guild's resources among `ids`, in that order, as members see them."""
     if not ids:
         return []
-    rows = await session.scalars(
-        select(LibraryResource).where(
-            LibraryResource.guild_id == guild_id, LibraryResource.id.in_(ids)
+    rows = await session.execute(
+        _VIEWS.where(LibraryResource.guild_id == guild_id, LibraryResource.id.in_(ids))
+    )
+    by_id = {
+        row[0]: Resource(
+            id=row[0],
+            guild_id=row[1],
+            url=row[2],
+            canonical_url=row[3],
+            domain=row[4],
+            title=row[5],
+            note=row[6],
+            tags=tuple(sorted(row[10].split())) if row[10] else (),
+            first_sharer_id=row[7],
+            first_shared_at=row[8],
+            shares=row[11],
+            votes=row[12],
+            saves=row[13],
+            deleted=row[9] is not None,
         )
-    )
-    by_id = {r.id: r for r in rows}
-    tag_rows = await session.execute(
-        select(LibraryTag.resource_id, LibraryTag.tag)
-        .where(LibraryTag.guild_id == guild_id, LibraryTag.resource_id.in_(ids))
-        .order_by(LibraryTag.tag)
-    )
-    tags: dict[int, list[str]] = {}
-    for resource_id, tag in tag_rows:
-        tags.setdefault(resource_id, []).append(tag)
-    counts = await counts_of(session, ids)
-    return [
-        to_record(by_id[i], tags.get(i, []), counts.get(i, (0, 0, 0))) for i in ids if i in by_id
-    ]
-
-
-async def counts_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
-    """Shares, distinct voters and saves per resource, in one round trip."""
-    statement = union_all(
-        select(LibraryShare.resource_id, literal(0), func.count())
-        .where(LibraryShare.resource_id.in_(ids))
-        .group_by(LibraryShare.resource_id),
-        select(LibraryVote.resource_id, literal(1), func.count(LibraryVote.member_id.distinct()))
-        .where(LibraryVote.resource_id.in_(ids))
-        .group_by(LibraryVote.resource_id),
-        select(LibrarySave.resource_id, literal(2), func.count())
-        .where(LibrarySave.resource_id.in_(ids))
-        .group_by(LibrarySave.resource_id),
-    )
-    counts = {i: [0, 0, 0] for i in ids}
-    for resource_id, kind, number in await session.execute(statement):
-        counts[int(resource_id)][int(kind)] = int(number)
-    return {i: (c[0], c[1], c[2]) for i, c in counts.items()}
-
-
-def to_record(
-    resource: LibraryResource, tags: Sequence[str], counts: tuple[int, int, int]
-) -> Resource:
-    return Resource(
-        id=resource.id,
-        guild_id=resource.guild_id,
-        url=resource.url,
-        canonical_url=resource.canonical_url,
-        domain=resource.domain,
-        title=resource.title,
-        note=resource.note,
-        tags=tuple(sorted(tags)),
-        first_sharer_id=resource.first_sharer_id,
-        first_shared_at=resource.first_shared_at,
-        shares=counts[0],
-        votes=counts[1],
-        saves=counts[2],
-        deleted=resource.deleted_at is not None,
-    )
+        for row in rows
+    }
+    return [by_id[i] for i in ids if i in by_id]

@@ -85,14 +85,16 @@ class LibraryService:
         title = store.clean_optional(title, MAX_TITLE_LENGTH, "title")
         now = self._clock.now()
 
+        share = store.NewShare(member_id, member_is_bot, channel_id, message_id, note, source, now)
+
         async def attempt(session: AsyncSession) -> ShareResult:
             await self._ensure_guild(session, guild_id, guild_name, now)
             fresh = await store.add_resource(
-                session, guild_id, link, member_id, now, wanted, title, note
+                session, guild_id, link, share, wanted, title, note, ends_transaction=True
             )
             if fresh is not None:
-                share_id = await record_share(session, fresh.id)
-                return ShareResult(resource=fresh, share_id=share_id, first_share=None)
+                resource_view, share_id = fresh
+                return ShareResult(resource=resource_view, share_id=share_id, first_share=None)
             resource = await store.resource_by_url(session, guild_id, link.canonical)
             first = await store.first_share(session, resource.id)
             current = await store.tags_of(session, resource.id)
@@ -110,26 +112,11 @@ class LibraryService:
                 merged = merge_tags(current, wanted)
                 added = merged[len(current) :]
                 await store.add_tags(session, guild_id, resource.id, added)
-                share_id = await record_share(session, resource.id)
+                share_id = await store.add_share(session, guild_id, resource.id, share)
                 if searchable_changed or added:
                     await store.refresh_search(session, resource, merged)
-            await session.flush()
-            view = await store.view(session, resource, merged)
+            view = await store.view(session, resource)
             return ShareResult(resource=view, share_id=share_id, first_share=first)
-
-        async def record_share(session: AsyncSession, resource_id: int) -> int:
-            return await store.add_share(
-                session,
-                guild_id=guild_id,
-                resource_id=resource_id,
-                member_id=member_id,
-                member_is_bot=member_is_bot,
-                channel_id=channel_id,
-                message_id=message_id,
-                note=note,
-                source=source,
-                shared_at=now,
-            )
 
         return await self._in_transaction(attempt)
 
@@ -175,49 +162,37 @@ class LibraryService:
         except UserFacingError:
             wanted = []
         now = shared_at or self._clock.now()
+        share = store.NewShare(author_id, author_is_bot, channel_id, message_id, None, source, now)
 
         async def attempt(session: AsyncSession) -> list[CapturedLink]:
             captured: list[CapturedLink] = []
             await self._ensure_guild(session, guild_id, None, now)
             for link in links:
-                fresh = await store.add_resource(session, guild_id, link, author_id, now, wanted)
+                fresh = await store.add_resource(session, guild_id, link, share, wanted)
                 if fresh is not None:
-                    resource_id = fresh.id
-                else:
-                    resource = await store.resource_by_url(session, guild_id, link.canonical)
-                    resource_id = resource.id
-                    already = await session.scalar(
-                        select(LibraryShare.id).where(
-                            LibraryShare.guild_id == guild_id,
-                            LibraryShare.message_id == message_id,
-                            LibraryShare.resource_id == resource_id,
-                        )
+                    captured.append(CapturedLink(fresh[0].id, fresh[1], link.canonical, True))
+                    continue
+                resource = await store.resource_by_url(session, guild_id, link.canonical)
+                resource_id = resource.id
+                already = await session.scalar(
+                    select(LibraryShare.id).where(
+                        LibraryShare.guild_id == guild_id,
+                        LibraryShare.message_id == message_id,
+                        LibraryShare.resource_id == resource_id,
                     )
-                    if already is not None:
-                        continue
-                    current = await store.tags_of(session, resource_id)
-                    if resource.deleted_at is not None:
-                        resource.deleted_at, resource.deleted_by = None, None
-                    limit = max(MAX_TAGS, len(current))
-                    merged = list(dict.fromkeys([*current, *wanted]))[:limit]
-                    await store.add_tags(session, guild_id, resource_id, merged[len(current) :])
-                    if len(merged) > len(current):  # captures carry no note: only tags can change
-                        await store.refresh_search(session, resource, merged)
-                share_id = await store.add_share(
-                    session,
-                    guild_id=guild_id,
-                    resource_id=resource_id,
-                    member_id=author_id,
-                    member_is_bot=author_is_bot,
-                    channel_id=channel_id,
-                    message_id=message_id,
-                    note=None,
-                    source=source,
-                    shared_at=now,
                 )
-                captured.append(
-                    CapturedLink(resource_id, share_id, link.canonical, fresh is not None)
-                )
+                if already is not None:
+                    continue
+                current = await store.tags_of(session, resource_id)
+                if resource.deleted_at is not None:
+                    resource.deleted_at, resource.deleted_by = None, None
+                limit = max(MAX_TAGS, len(current))
+                merged = list(dict.fromkeys([*current, *wanted]))[:limit]
+                await store.add_tags(session, guild_id, resource_id, merged[len(current) :])
+                if len(merged) > len(current):  # captures carry no note: only tags can change
+                    await store.refresh_search(session, resource, merged)
+                share_id = await store.add_share(session, guild_id, resource_id, share)
+                captured.append(CapturedLink(resource_id, share_id, link.canonical, False))
             return captured
 
         return await self._in_transaction(attempt)
@@ -415,7 +390,7 @@ class LibraryService:
     async def get(self, guild_id: int, resource_id: int) -> Resource:
         async with self._sessions() as session:
             resource = await store.live_resource(session, guild_id, resource_id)
-            return await store.view(session, resource, await store.tags_of(session, resource_id))
+            return await store.view(session, resource)
 
     async def shares_of(self, guild_id: int, resource_id: int) -> list[ShareRef]:
         async with self._sessions() as session:
@@ -540,8 +515,7 @@ class LibraryService:
             for tag in merged[len(kept) :]:
                 session.add(LibraryTag(resource_id=resource_id, tag=tag, guild_id=guild_id))
             await store.refresh_search(session, resource, merged)
-            await session.flush()
-            return await store.view(session, resource, merged)
+            return await store.view(session, resource)
 
     async def remove(
         self, guild_id: int, resource_id: int, actor_id: int, *, is_moderator: bool = False
@@ -561,7 +535,7 @@ class LibraryService:
                 now=now,
                 details={"url": resource.canonical_url},
             )
-            return await store.view(session, resource, await store.tags_of(session, resource_id))
+            return await store.view(session, resource)
 
 
 __all__ = ["LibraryService", "search_text_for"]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.database import SessionFactory
+from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
 from bot.errors import UserFacingError
 from bot.library.service import LibraryService
 from bot.models import AuditEntry
@@ -280,3 +282,30 @@ async def test_share_counts_by_channel_count_this_weeks_distinct_live_links(
 
     # "old" counts through its re-share this week; the removed link and the bot's do not.
     assert counts == {CHANNEL: 2}
+
+
+async def test_a_new_link_on_sqlite_costs_one_trip(
+    sqlite_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(sqlite_url)
+    await migrate_to_head(engine)
+    library = LibraryService(create_session_factory(engine), clock)
+    for number in range(2):  # the first creates the guild's row, the second finds it
+        await library.share(GUILD, CHANNEL, ALICE, f"https://warm{number}.example/")
+    sent: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any) -> Any:
+        sent.append(getattr(fn, "__name__", "?"))
+        return await original(self, fn, *args)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    shared = await library.share(GUILD, CHANNEL, BOB, "https://new.example/", tags="a b", note="n")
+    monkeypatch.undo()
+    assert sent == ["run"]  # resource, tags, share and commit in one trip to SQLite's thread
+    found = await library.search(GUILD, "new")
+    assert [(r.id, r.tags, r.note, r.shares) for r in found] == [
+        (shared.resource.id, ("a", "b"), "n", 1)
+    ]
+    assert found[0].first_shared_at == clock.now()
+    await engine.dispose()
