@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import math
 import multiprocessing
 import random
 import sqlite3
@@ -223,8 +224,9 @@ def query_classes(words: list[str], rng: random.Random) -> dict[str, list[str]]:
 
 
 def percentile(samples: list[float], pct: float) -> float:
+    """Nearest rank: of 100 samples, p99 is the 99th (not the worst), p50 the 50th."""
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+    return ordered[max(math.ceil(len(ordered) * pct / 100) - 1, 0)]
 
 
 async def timed(run: Callable[[], Awaitable[object]], samples: list[float]) -> None:

@@ -68,6 +68,13 @@ def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+def engine_of(sessions: SessionFactory) -> AsyncEngine:
+    """The engine behind a session factory, for Core work that needs no unit of work."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine
+
+
 def backend_name(engine: AsyncEngine) -> str:
     return "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL"
 

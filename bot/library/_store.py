@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import UserFacingError
 from bot.library.records import Resource, ShareRef
@@ -140,7 +140,7 @@ _SQLITE_SHARE = SQLiteStatement(_INSERT_SHARE, _SHARE_KEYS)
 
 
 async def add_resource(
-    session: AsyncSession,
+    db: AsyncSession | AsyncConnection,
     guild_id: int,
     link: Link,
     share: NewShare,
@@ -175,7 +175,8 @@ async def add_resource(
         "search_text": text,
     }
     ids: tuple[int, int] | None
-    if _dialect(session) == "postgresql":
+    connection = db if isinstance(db, AsyncConnection) else await db.connection()
+    if connection.dialect.name == "postgresql":
         values |= {
             "vector_text": text,
             "tags": list(tags),
@@ -184,11 +185,11 @@ async def add_resource(
             "message_id": share.message_id,
             "source": share.source,
         }
-        row = (await session.execute(_new_link_postgresql(), values)).first()
+        row = (await connection.execute(_new_link_postgresql(), values)).first()
         ids = None if row is None else (row[0], row[1])
     else:
         ids = await run_in_thread(
-            await session.connection(),
+            connection,
             partial(_write_new_sqlite, values, tags, share, commit=ends_transaction),
         )
     if ids is None:
@@ -242,17 +243,7 @@ def _new_link_postgresql() -> Select[int, int]:
     share = (
         insert(_SHARES)
         .from_select(
-            [
-                "guild_id",
-                "resource_id",
-                "member_id",
-                "member_is_bot",
-                "channel_id",
-                "message_id",
-                "note",
-                "source",
-                "shared_at",
-            ],
+            list(_SHARE_KEYS),  # in this order:
             select(
                 resource.c.guild_id,
                 resource.c.id,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.database import SessionFactory
+from bot.database import SessionFactory, engine_of
 from bot.errors import UserFacingError
 from bot.library import _store as store
 from bot.library._store import search_text_for
@@ -55,6 +55,7 @@ class LibraryService:
         search_candidates: int = 2000,
     ) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)
         self._clock = clock
         self._ignored = frozenset(h.lower().strip() for h in ignored_hosts if h.strip())
         self._candidates = search_candidates
@@ -86,6 +87,26 @@ class LibraryService:
         now = self._clock.now()
 
         share = store.NewShare(member_id, member_is_bot, channel_id, message_id, note, source, now)
+        if self._guild_is_known(guild_id, guild_name):
+            # A new link in a known guild needs no unit of work: one Core transaction (on SQLite
+            # one trip). A link the guild already has writes nothing there: on to the re-share.
+            try:
+                async with self._engine.begin() as connection:
+                    fresh = await store.add_resource(
+                        connection,
+                        guild_id,
+                        link,
+                        share,
+                        wanted,
+                        title,
+                        note,
+                        ends_transaction=True,
+                    )
+            except IntegrityError:  # e.g. the guild's row is gone: the full path recreates it
+                self._known_guilds.pop(guild_id, None)
+                fresh = None
+            if fresh is not None:
+                return ShareResult(resource=fresh[0], share_id=fresh[1], first_share=None)
 
         async def attempt(session: AsyncSession) -> ShareResult:
             await self._ensure_guild(session, guild_id, guild_name, now)
@@ -225,12 +246,16 @@ class LibraryService:
                     raise
         raise AssertionError("unreachable")
 
+    def _guild_is_known(self, guild_id: int, name: str | None) -> bool:
+        """Whether the guild's row is known to exist, with this name (None: any name)."""
+        return guild_id in self._known_guilds and name in (None, self._known_guilds[guild_id])
+
     async def _ensure_guild(
         self, session: AsyncSession, guild_id: int, name: str | None, now: datetime
     ) -> None:
-        known = self._known_guilds.get(guild_id, "")
-        if guild_id in self._known_guilds and (name is None or name == known):
+        if self._guild_is_known(guild_id, name):
             return
+        known = self._known_guilds.get(guild_id, "")
         if not await store.ensure_guild(session, guild_id, name, now):
             return  # created in this transaction, which may still roll back: not cached yet
         if len(self._known_guilds) > 10_000:

@@ -8,13 +8,13 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from bot.clock import FakeClock
 from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
 from bot.errors import UserFacingError
 from bot.library.service import LibraryService
-from bot.models import AuditEntry
+from bot.models import AuditEntry, Guild
 from bot.models.library import LibraryShare
 
 GUILD, OTHER_GUILD = 1001, 2002
@@ -309,3 +309,17 @@ async def test_a_new_link_on_sqlite_costs_one_trip(
     ]
     assert found[0].first_shared_at == clock.now()
     await engine.dispose()
+
+
+async def test_a_share_after_the_guilds_row_was_removed_recreates_it(
+    library: LibraryService, sessions: SessionFactory
+) -> None:
+    for number in range(2):  # the guild's row is then known to the service
+        await library.share(GUILD, CHANNEL, ALICE, f"https://known{number}.example/")
+    async with sessions() as session, session.begin():
+        await session.execute(delete(Guild).where(Guild.id == GUILD))  # e.g. the bot was removed
+    shared = await library.share(GUILD, CHANNEL, BOB, "https://after.example/", tags="math")
+    assert not shared.duplicate
+    assert [r.canonical_url for r in await library.search(GUILD, tag="math")] == [
+        "https://after.example/"
+    ]
