@@ -274,8 +274,9 @@ class SQLiteStatement:
 
 async def run_in_thread(connection: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run `work` on the connection's sqlite3 connection in SQLite's thread: several statements
-    for the price of one trip, inside the caller's transaction (commit and rollback stay theirs).
-    The writer lock is taken first; SQLite's errors come out as SQLAlchemy's (IntegrityError...)."""
+    for the price of one trip, inside the caller's transaction (which the work may end with a
+    commit, when it is its last write). The writer lock is taken first; SQLite's errors come out
+    as SQLAlchemy's (IntegrityError...)."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert isinstance(driver, OneTripConnection), "run_in_thread needs the engine of create_engine"

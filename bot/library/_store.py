@@ -122,10 +122,6 @@ class NewShare:
         }
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
 # On SQLite a new link's three statements run in one trip to SQLite's thread (see sqlite_driver);
 # the resource is inserted unless the guild already has the URL (then nothing is written), and
 # the FTS5 table follows search_text through a trigger.
@@ -366,7 +362,7 @@ async def require_sharer_or_moderator(
 async def first_share(session: AsyncSession, resource_id: int) -> ShareRef | None:
     row = await session.scalar(
         select(LibraryShare)
-        .where(LibraryShare.resource_id == LibraryResource.id)
+        .where(LibraryShare.resource_id == resource_id)
         .order_by(LibraryShare.shared_at, LibraryShare.id)
         .limit(1)
     )

@@ -87,6 +87,7 @@ class LibraryService:
         now = self._clock.now()
 
         share = store.NewShare(member_id, member_is_bot, channel_id, message_id, note, source, now)
+        link_is_known = False
         if self._guild_is_known(guild_id, guild_name):
             # A new link in a known guild needs no unit of work: one Core transaction (on SQLite
             # one trip). A link the guild already has writes nothing there: on to the re-share.
@@ -104,18 +105,20 @@ class LibraryService:
                     )
             except IntegrityError:  # e.g. the guild's row is gone: the full path recreates it
                 self._known_guilds.pop(guild_id, None)
-                fresh = None
-            if fresh is not None:
-                return ShareResult(resource=fresh[0], share_id=fresh[1], first_share=None)
+            else:
+                if fresh is not None:
+                    return ShareResult(resource=fresh[0], share_id=fresh[1], first_share=None)
+                link_is_known = True
 
         async def attempt(session: AsyncSession) -> ShareResult:
             await self._ensure_guild(session, guild_id, guild_name, now)
-            fresh = await store.add_resource(
-                session, guild_id, link, share, wanted, title, note, ends_transaction=True
-            )
-            if fresh is not None:
-                resource_view, share_id = fresh
-                return ShareResult(resource=resource_view, share_id=share_id, first_share=None)
+            if not link_is_known:  # the Core attempt above did not already find it there
+                fresh = await store.add_resource(
+                    session, guild_id, link, share, wanted, title, note, ends_transaction=True
+                )
+                if fresh is not None:
+                    resource_view, share_id = fresh
+                    return ShareResult(resource=resource_view, share_id=share_id, first_share=None)
             resource = await store.resource_by_url(session, guild_id, link.canonical)
             first = await store.first_share(session, resource.id)
             current = await store.tags_of(session, resource.id)

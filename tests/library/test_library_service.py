@@ -323,3 +323,16 @@ async def test_a_share_after_the_guilds_row_was_removed_recreates_it(
     assert [r.canonical_url for r in await library.search(GUILD, tag="math")] == [
         "https://after.example/"
     ]
+
+
+async def test_a_reshare_names_the_first_sharer_of_that_link(
+    library: LibraryService, clock: FakeClock
+) -> None:
+    await library.share(GUILD, CHANNEL, ALICE, "https://older.example/")
+    clock.advance(timedelta(hours=1))
+    await library.share(GUILD, 12, BOB, "https://newer.example/")
+    clock.advance(timedelta(hours=1))
+    again = await library.share(GUILD, CHANNEL, MOD, "https://newer.example/?utm_source=x")
+    assert again.first_share is not None
+    assert (again.first_share.member_id, again.first_share.channel_id) == (BOB, 12)
+    assert again.first_share.shared_at == clock.now() - timedelta(hours=1)
