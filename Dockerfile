@@ -10,6 +10,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
+COPY discord_emulator ./discord_emulator
 COPY migrations ./migrations
 RUN pip install ".[postgres]" && rm -rf /src
 

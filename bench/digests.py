@@ -4,7 +4,7 @@
     .venv/bin/python bench/digests.py                  # 10,000 digests, about 45 minutes
 
 The real bot runs against the emulator with Discord's rate limits on (50 requests a second for
-the whole bot, per-route buckets; see bot/emulator/ratelimits.py). N members follow a topic with
+the whole bot, per-route buckets; see discord_emulator/ratelimits.py). N members follow a topic with
 a week of shares and chose the same hour for their digest. The fake clock then jumps to the end
 of that hour, so every digest is due at once: the worst case (the bot was down for the hour),
 which leaves all the pacing to the bot. Prints how long the digests took, the requests a second,
@@ -30,12 +30,11 @@ from sqlalchemy import func, select
 from bot.app import build_bot
 from bot.clock import FakeClock
 from bot.core import PLNBot
-from bot.emulator import Channel, DiscordEmulator, Guild, Member, RateLimits
-from bot.models.recap import DigestDelivery
-from bot.models.topics import Topic, TopicFollower
+from bot.digests.models import DigestDelivery
 from bot.settings import DatabaseSettings, DiscordSettings, Settings
-from cogs._library_views import library_service
-from cogs._recap_digest import DigestCog
+from bot.topics.models import Topic, TopicFollower
+from cogs.digests._cog import DigestCog
+from discord_emulator import Channel, DiscordEmulator, Guild, Member, RateLimits
 
 MONDAY_8AM = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 END_OF_HOUR = MONDAY_8AM + timedelta(hours=2)  # digests chose Monday 09:00 (UTC guild)
@@ -67,7 +66,7 @@ async def seed(
     bot: PLNBot, guild: Guild, maths: Channel, sharers: list[Member], people: list[Member]
 ) -> None:
     """A week of shares by `sharers` in the maths topic, which `people` follow and digest."""
-    library = library_service(bot)
+    library = bot.services.library
     for i in range(LINKS):
         for sharer in sharers[: 1 + i % 3]:
             await library.share(
@@ -123,7 +122,7 @@ async def bench(members: int, url: str) -> None:
             clock.set(END_OF_HOUR)
             started = time.perf_counter()
             progress = asyncio.create_task(report_progress(bot, members, started))
-            report = await bot.scheduling.runner.run_due()
+            report = await bot.services.scheduling.runner.run_due()
             elapsed = time.perf_counter() - started
             progress.cancel()
             stats = limits.stats()

@@ -33,20 +33,20 @@ from bot.database import (
     create_session_factory,
     migrate_to_head,
 )
-from bot.models.core import Guild, GuildMember
-from bot.models.library import (
+from bot.guilds.models import Guild, GuildMember
+from bot.library.models import (
     LibraryResource,
     LibrarySave,
     LibraryShare,
     LibraryVote,
 )
-from bot.models.recap import RecapSettings
-from bot.models.topics import Topic
 from bot.recap import ranking
+from bot.recap.models import RecapSettings
 from bot.recap.service import RecapService
 from bot.recap.window import week_ending
+from bot.topics.models import Topic
 from bot.topics.service import TopicService
-from cogs._recap_render import render
+from cogs.recap.render import render
 
 SLOT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 GUILD = 1

@@ -21,9 +21,9 @@ from sqlalchemy import insert, select
 
 from bot.clock import SystemClock
 from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
-from bot.models import Guild
-from bot.models.scheduling import Schedule
+from bot.guilds.models import Guild
 from bot.scheduling import Recurrence, SchedulingCore, SlotContext
+from bot.scheduling.models import Schedule
 from bot.scheduling.schedules import info_of, rule_columns
 
 GUILDS = 1_000  # --smoke divides these by 10

@@ -12,7 +12,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock, SystemClock
 from bot.core import PLNBot
 from bot.database import create_engine, create_session_factory
+from bot.services import build_services
 from bot.settings import DiscordSettings, Settings
+
+# One package per feature under cogs/; each one's __init__ adds its cogs (`setup`). Named here,
+# not imported, so the bot package never depends on its cogs.
+EXTENSIONS = (
+    "cogs.server",
+    "cogs.members",
+    "cogs.topics",
+    "cogs.library",
+    "cogs.schedules",
+    "cogs.prompts",
+    "cogs.chats",
+    "cogs.recap",
+    "cogs.digests",
+)
 
 
 def apply_discord_endpoints(settings: DiscordSettings) -> None:
@@ -28,12 +43,41 @@ def build_bot(
     settings: Settings, *, clock: Clock | None = None, background_jobs: bool = True
 ) -> PLNBot:
     apply_discord_endpoints(settings.discord)
+    clock = clock or SystemClock()
     engine = create_engine(settings.database.url, echo=settings.database.echo)
-    return PLNBot(
+    sessions = create_session_factory(engine)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    # The services ask three things of Discord; the bot answers them once it exists (they are
+    # only called after it has connected).
+    def guild_visible(guild_id: int) -> bool:
+        return bot.get_guild(guild_id) is not None
+
+    async def report(guild_id: int, text: str) -> None:
+        await bot.modlog.post(guild_id, text)
+
+    def member_name(guild_id: int, member_id: int) -> str | None:
+        guild = bot.get_guild(guild_id)
+        member = guild.get_member(member_id) if guild is not None else None
+        return member.display_name if member is not None else None
+
+    services = build_services(
+        settings,
+        sessions,
+        clock,
+        scheduler=scheduler if background_jobs else None,
+        guild_visible=guild_visible,
+        report=report,
+        member_name=member_name,
+    )
+    bot = PLNBot(
         settings=settings,
         engine=engine,
-        sessions=create_session_factory(engine),
-        scheduler=AsyncIOScheduler(timezone=UTC),
-        clock=clock or SystemClock(),
+        sessions=sessions,
+        scheduler=scheduler,
+        clock=clock,
+        services=services,
+        extensions=EXTENSIONS,
         background_jobs=background_jobs,
     )
+    return bot

@@ -29,7 +29,7 @@ async def is_moderator(interaction: discord.Interaction[PLNBot]) -> bool:
     permissions = member.guild_permissions
     if permissions.administrator or permissions.manage_guild:
         return True
-    settings = await interaction.client.guild_service.settings(interaction.guild.id)
+    settings = await interaction.client.services.guilds.settings(interaction.guild.id)
     role_id = settings.moderator_role_id
     return role_id is not None and any(role.id == role_id for role in member.roles)
 

@@ -5,40 +5,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import pkgutil
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
-import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import cogs
 from bot import __version__
 from bot.clock import Clock
 from bot.database import SessionFactory, migrate_to_head, pending_migrations
 from bot.errors import StartupError
-from bot.scheduling import SchedulingCore
-from bot.services.guilds import GuildService
+from bot.services import Services
 from bot.settings import Settings
 from bot.tree import PLNCommandTree
-from bot.ui.modlog import post_to_mod_log
+from bot.ui.modlog import ModLog
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
-
-
-def extension_names() -> list[str]:
-    """Every cog module under `cogs/` (modules starting with `_` are helpers, not extensions)."""
-    return sorted(
-        f"{cogs.__name__}.{module.name}"
-        for module in pkgutil.iter_modules(cogs.__path__)
-        if not module.name.startswith("_")
-    )
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -68,6 +56,8 @@ class PLNBot(commands.AutoShardedBot):
         sessions: SessionFactory,
         scheduler: AsyncIOScheduler,
         clock: Clock,
+        services: Services,
+        extensions: Sequence[str],
         background_jobs: bool = True,
     ) -> None:
         # The command tree reads the settings while super().__init__ builds it.
@@ -91,33 +81,16 @@ class PLNBot(commands.AutoShardedBot):
         self.background_jobs = background_jobs
         self.version = __version__
         self.started_at: datetime = clock.now()
-        self.guild_service = GuildService(sessions, clock)
-        # One scheduling core per bot: cogs register their job kinds on it in cog_load.
-        self.scheduling = SchedulingCore(
-            sessions,
-            clock,
-            scheduler if background_jobs else None,
-            guild_visible=lambda guild_id: self.get_guild(guild_id) is not None,
-            report=self._report_to_moderators,
-        )
-        self._http_session: aiohttp.ClientSession | None = None
+        self.services = services
+        self.modlog = ModLog(self, services.guilds)
+        self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
         self._closing: asyncio.Task[None] | None = None
-
-    @property
-    def http_session(self) -> aiohttp.ClientSession:
-        """The shared HTTP client for the web (page titles, feeds); open after setup_hook."""
-        if self._http_session is None:
-            raise RuntimeError("the HTTP session opens in setup_hook")
-        return self._http_session
 
     async def setup_hook(self) -> None:
         # Runs after the token was accepted: migrating here means a rejected token writes nothing.
         await self._prepare_database()
-        self._http_session = aiohttp.ClientSession(
-            headers={"User-Agent": f"pln-bot/{self.version} (+self-hosted Discord bot)"},
-        )
-        for name in extension_names():
+        for name in self._extensions:
             await self.load_extension(name)
         if self.background_jobs:
             self.scheduler.start()
@@ -131,7 +104,7 @@ class PLNBot(commands.AutoShardedBot):
         # After the first READY, when this process knows which guilds it serves (its shards).
         await self.wait_until_ready()
         try:
-            report = await self.scheduling.start()
+            report = await self.services.scheduling.start()
         except Exception:
             log.exception("The scheduler could not catch up; its sweep retries in a few minutes")
             return
@@ -147,9 +120,6 @@ class PLNBot(commands.AutoShardedBot):
         return next(
             (t for t in self._background if t.get_name() == "plnbot-scheduling-start"), None
         )
-
-    async def _report_to_moderators(self, guild_id: int, text: str) -> None:
-        await post_to_mod_log(self, guild_id, text)
 
     async def _prepare_database(self) -> None:
         pending = await pending_migrations(self.engine)
@@ -187,20 +157,19 @@ class PLNBot(commands.AutoShardedBot):
         for task in self._background:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self.scheduling.stop()
+        self.services.scheduling.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        await self.scheduling.wait_idle()
+        await self.services.scheduling.wait_idle()
         await super().close()  # gateway and cogs
-        if self._http_session is not None:
-            await self._http_session.close()
+        await self.services.fetcher.close()
         await self.engine.dispose()
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        await self.guild_service.ensure_guild(guild.id, guild.name)
+        await self.services.guilds.ensure_guild(guild.id, guild.name)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.guild_service.mark_left(guild.id)
+        await self.services.guilds.mark_left(guild.id)
 
     async def _beat(self) -> None:
         path = Path(self.settings.health.heartbeat_file)

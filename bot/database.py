@@ -57,9 +57,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    # Reads through a memory map skip a read() and a copy per page: the 2,000 row lookups of a
-    # search on a 10^6 library took 4.4 ms instead of 7.8. SQLite caps the size at its build's
-    # maximum (2 GiB by default); a bigger file is read as usual past it.
+    # Reads through a memory map skip a read() and a copy per page, which the many row lookups
+    # of a search feel. SQLite caps the size at its build's maximum (2 GiB by default); a bigger
+    # file is read as usual past it.
     cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 

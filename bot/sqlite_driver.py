@@ -1,15 +1,15 @@
 """aiosqlite connections for the engine: one trip per statement, and writers queue in-process.
 
-One trip: aiosqlite runs SQLite in a thread of its own, and every call is a round trip to it
-(about 0.2 ms on a 2-core VM). SQLAlchemy's adapter makes three or four per statement: open a
+One trip: aiosqlite runs SQLite in a thread of its own, and every call is a round trip to it.
+SQLAlchemy's adapter makes three or four per statement: open a
 cursor, execute, fetch the rows, close the cursor. Here a statement is one trip that does all four
 in SQLite's thread and hands back the rows with the cursor's description, rowcount and lastrowid;
 a rollback with no transaction open (the pool's, after every commit or read) costs none. A new
 /share (three statements and a commit) makes 4 trips instead of 14.
 
 Writers queue: SQLite has one writer at a time. Two connections of this process writing at once
-would make the second spin in SQLite's busy handler, which sleeps 1, 2, 5, 10... ms between tries:
-8 members sharing at once saw a p99 of 530-1,140 ms (50-140 ms queued here). So a connection about
+would make the second spin in SQLite's busy handler, which sleeps 1, 2, 5, 10... ms between tries,
+so a burst of shares waits far longer than its writes take. So a connection about
 to write first takes its engine's writer lock (FIFO), held until its transaction ends; readers
 never wait (WAL).
 

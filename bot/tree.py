@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 
+from bot.settings import Settings
 from bot.ui.replies import report_error
 
-if TYPE_CHECKING:
-    from bot.core import PLNBot
+
+class Configured(Protocol):
+    """What the tree needs of its client: the settings (for the per-member rate limit)."""
+
+    settings: Settings
 
 
-class PLNCommandTree(app_commands.CommandTree["PLNBot"]):
-    def __init__(self, client: PLNBot, **options: Any) -> None:
+class PLNCommandTree(app_commands.CommandTree[Any]):
+    def __init__(self, client: Configured, **options: Any) -> None:
         super().__init__(client, **options)
         limits = client.settings.commands
         # One bucket per member across all commands, on top of per-command cooldowns.
         self._per_member = app_commands.Cooldown(limits.per_user_rate, limits.per_user_seconds)
         self._buckets: dict[int, app_commands.Cooldown] = {}
 
-    async def interaction_check(self, interaction: discord.Interaction[PLNBot], /) -> bool:
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.type is not discord.InteractionType.application_command:
             return True
         bucket = self._buckets.get(interaction.user.id)
@@ -35,7 +39,7 @@ class PLNCommandTree(app_commands.CommandTree["PLNBot"]):
         return True
 
     async def on_error(
-        self, interaction: discord.Interaction[PLNBot], error: app_commands.AppCommandError, /
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError, /
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "unknown command"
         await report_error(interaction, error, where=f"/{command}")

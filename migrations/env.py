@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from bot.database import create_engine, include_object
-from bot.models import Base
+from bot.schema import Base
 from bot.settings import load_settings
 
 target_metadata = Base.metadata

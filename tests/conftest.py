@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from support.cli import PlnbotCommand, run_plnbot
 
 from bot.clock import FakeClock
 from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
+
+# The end-to-end world (emulator, make_world) for every feature's stories.
+pytest_plugins = ("support.world",)
 
 POSTGRES_ENV = "PLNBOT_TEST_POSTGRES_URL"
 # A Monday at noon UTC, far from DST changes, so tests that do not care about dates stay simple.
@@ -61,34 +61,6 @@ async def drop_postgres_database(url: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
     finally:
         await connection.close()
-
-
-@dataclass
-class CommandResult:
-    code: int
-    out: str
-    err: str
-
-
-PlnbotCommand = Callable[..., Awaitable[CommandResult]]
-
-
-async def run_plnbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> CommandResult:
-    """`plnbot ARGS` in a child process, as an operator runs it (no PLNBOT_/DISCORD_ env leaks)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PLNBOT_", "DISCORD_"))}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        *args,
-        cwd=cwd,
-        env={**clean, **(env or {})},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return CommandResult(process.returncode, out.decode(), err.decode())
 
 
 @pytest.fixture

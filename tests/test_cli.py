@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from aiohttp import web
-from conftest import PlnbotCommand
+from support.cli import PlnbotCommand
 
 from bot.invite import REQUIRED_PERMISSIONS
 

@@ -21,7 +21,7 @@ from bot.database import (
     pending_migrations,
 )
 from bot.errors import StartupError
-from bot.models import Base
+from bot.schema import Base
 
 
 async def test_sqlite_connections_get_the_pragmas(sqlite_url: str) -> None:

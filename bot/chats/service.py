@@ -12,23 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chats.models import Chat, ChatReply, ChatRun
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
-from bot.models.scheduling import Chat, ChatReply, ChatRun, Schedule
+from bot.guilds.service import ensure_guild_row, record_audit
 from bot.scheduling.recurrence import Recurrence
 from bot.scheduling.schedules import (
     BOT_ACTOR,
     ScheduleInfo,
     add_schedule,
+    change_schedule,
+    delete_schedules,
+    guild_schedule,
     info_of,
-    rule_columns,
+    stop_schedule,
 )
-from bot.services.guilds import ensure_guild_row, record_audit
 
 START_KIND, ANNOUNCE_KIND, STEP_KIND = "chat.start", "chat.announce", "chat.step"
 ANNOUNCE_AHEAD = timedelta(hours=24)
@@ -255,14 +258,17 @@ class ChatService:
             check_timing(new_duration, new_interval, max(len(chat.questions), 1))
             chat.duration_minutes, chat.interval_minutes = new_duration, new_interval
             for schedule_id in (chat.start_schedule_id, chat.announce_schedule_id):
-                row = await session.get(Schedule, schedule_id) if schedule_id else None
+                row = await guild_schedule(session, guild_id, schedule_id)
                 if row is None:
                     continue
-                if rule is not None:
-                    _apply_rule(row, rule, now)
-                if row.kind == START_KIND:
-                    row.payload = {"chat_id": chat.id, "duration": new_duration}
-                row.label = chat.title if row.kind == START_KIND else f"{chat.title} (announcement)"
+                is_start = row.kind == START_KIND
+                change_schedule(
+                    row,
+                    now,
+                    rule=rule,
+                    label=chat.title if is_start else f"{chat.title} (announcement)",
+                    payload={"chat_id": chat.id, "duration": new_duration} if is_start else None,
+                )
             await self._audit(session, chat, actor_id, "chat.edit")
             return await _chat_info(session, chat)
 
@@ -272,7 +278,7 @@ class ChatService:
             info = await _chat_info(session, chat)
             chat.cancelled = True
             ids = [i for i in (chat.start_schedule_id, chat.announce_schedule_id) if i]
-            await session.execute(delete(Schedule).where(Schedule.id.in_(ids)))
+            await delete_schedules(session, guild_id, ids)
             chat.start_schedule_id = chat.announce_schedule_id = None
             chat.event_id = None
             await self._audit(session, chat, actor_id, "chat.cancel")
@@ -290,9 +296,9 @@ class ChatService:
         async with self._sessions() as session, session.begin():
             chat = await _chat(session, guild_id, chat_id)
             for schedule_id in (chat.start_schedule_id, chat.announce_schedule_id):
-                row = await session.get(Schedule, schedule_id) if schedule_id else None
+                row = await guild_schedule(session, guild_id, schedule_id)
                 if row is not None:
-                    row.paused, row.next_run_at = True, None
+                    stop_schedule(row)
 
     # --- runs ---------------------------------------------------------------------------------
 
@@ -356,7 +362,7 @@ class ChatService:
         async with self._sessions() as session, session.begin():
             run = await _run(session, guild_id, run_id)
             if run.step_schedule_id is not None:
-                await session.execute(delete(Schedule).where(Schedule.id == run.step_schedule_id))
+                await delete_schedules(session, guild_id, [run.step_schedule_id])
             rule = Recurrence("once", at.time(), "UTC", at.date())
             step = await add_schedule(
                 session,
@@ -392,7 +398,7 @@ class ChatService:
                 hours = chat.open_hours if chat else DEFAULT_OPEN_HOURS
                 run.archive_at = now + timedelta(hours=hours)
             if state == "paused" and run.step_schedule_id is not None:
-                await session.execute(delete(Schedule).where(Schedule.id == run.step_schedule_id))
+                await delete_schedules(session, guild_id, [run.step_schedule_id])
                 run.step_schedule_id = None
             if actor_id is not None:
                 chat = await session.get(Chat, run.chat_id)
@@ -476,13 +482,6 @@ def _ceil_second(instant: datetime) -> datetime:
     return floor if floor == instant else floor + timedelta(seconds=1)
 
 
-def _apply_rule(row: Schedule, rule: Recurrence, now: datetime) -> None:
-    for name, value in rule_columns(rule).items():
-        setattr(row, name, value)
-    if not row.paused:
-        row.next_run_at = info_of(row).next_slot_after(now)
-
-
 async def _chat(
     session: AsyncSession, guild_id: int, chat_id: int, *, include_cancelled: bool = False
 ) -> Chat:
@@ -501,9 +500,9 @@ async def _run(session: AsyncSession, guild_id: int, run_id: int) -> ChatRun:
 
 async def _chat_info(session: AsyncSession, chat: Chat) -> ChatInfo:
     start: ScheduleInfo | None = None
-    if chat.start_schedule_id is not None:
-        row = await session.get(Schedule, chat.start_schedule_id)
-        start = info_of(row) if row is not None else None
+    row = await guild_schedule(session, chat.guild_id, chat.start_schedule_id)
+    if row is not None:
+        start = info_of(row)
     return ChatInfo(
         id=chat.id,
         guild_id=chat.guild_id,

@@ -31,17 +31,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.errors import UserFacingError
-from bot.library.records import Resource, ShareRef
-from bot.library.urls import Link
-from bot.models import Guild
-from bot.models.base import Base
-from bot.models.library import (
+from bot.library.models import (
     LibraryResource,
     LibrarySave,
     LibraryShare,
     LibraryTag,
     LibraryVote,
 )
+from bot.library.records import Resource, ShareRef
+from bot.library.urls import Link
+from bot.models.base import Base
 from bot.sqlite_driver import SQLiteStatement, run_in_thread
 
 MAX_SEARCH_TEXT = 4000
@@ -310,20 +309,6 @@ def _inserted_id(result: Result[Any]) -> int | None:
         return None
     row_id: int = result.inserted_primary_key[0]
     return row_id
-
-
-async def ensure_guild(
-    session: AsyncSession, guild_id: int, name: str | None, now: datetime
-) -> bool:
-    """Create the guild's row if missing (name may be unknown); True if it already existed."""
-    guild = await session.get(Guild, guild_id)
-    if guild is None:
-        session.add(Guild(id=guild_id, name=(name or "")[:100], timezone="UTC", joined_at=now))
-        await session.flush()
-        return False
-    if name and guild.name != name[:100]:
-        guild.name = name[:100]
-    return True
 
 
 async def resource_by_url(session: AsyncSession, guild_id: int, canonical: str) -> LibraryResource:

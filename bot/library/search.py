@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, column, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserFacingError
-from bot.models.library import LibraryResource, LibraryShare, LibraryTag
+from bot.library.models import LibraryResource, LibraryShare, LibraryTag
 
 MAX_QUERY_WORDS = 8
 _WORD = re.compile(r"([^\W_]+)(\*?)")
@@ -48,10 +48,11 @@ SQLITE_TERM_FREQUENCY = (
     "length(highlight(library_search, 1, char(1), '')) - length(search_text) AS tf "
     "FROM library_search WHERE library_search MATCH :match AND rowid >= :floor)"
 )
-# bm25 first counts every match of each word, for its IDF: 25-45 ms for a word in two thirds of a
-# 10^6 library. The term-frequency score costs ~5 µs more per candidate (highlight() reads and
-# tokenizes the text) and nothing per match: 12-24 ms there. Past this many estimated matches it
-# is the cheaper of the two; a wrong estimate costs time, never a different order.
+# bm25 first counts every match of each word, for its IDF, which is slow for a word most of the
+# library contains. The term-frequency score costs more per candidate (highlight() reads and
+# tokenizes the text) but nothing per match. Past this many estimated matches it is the cheaper
+# of the two (docs/library.md has the figures); a wrong estimate costs time, never a different
+# order.
 BM25_MATCHES_LIMIT = 100_000
 
 
@@ -186,8 +187,8 @@ def sqlite_ranks_by_term_frequency(
 async def _postgres_ranked(
     session: AsyncSession, filters: SearchFilters, words: list[QueryWord]
 ) -> list[int]:
-    # A cached generic plan cannot know how common the words are and picks a full bitmap scan
-    # (45-90 ms for very common words at 10^5 rows instead of ~5 ms): plan each search anew.
+    # A cached generic plan cannot know how common the words are and picks a full bitmap scan,
+    # many times slower for common words: plan each search anew.
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     tsquery: Any = text("to_tsquery('simple', :tsquery)")
     vector: Any = LibraryResource.search_vector

@@ -14,8 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.database import SessionFactory, engine_of
 from bot.errors import UserFacingError
+from bot.guilds.service import record_audit, upsert_guild_row
 from bot.library import _store as store
 from bot.library._store import search_text_for
+from bot.library.models import (
+    LibraryCaptureChannel,
+    LibraryResource,
+    LibraryShare,
+    LibraryTag,
+    LibraryTagCount,
+    LibraryVote,
+)
+from bot.library.models import LibrarySave as LibrarySaveRow
 from bot.library.records import (
     CaptureChannel,
     CapturedLink,
@@ -25,18 +35,8 @@ from bot.library.records import (
     TagCount,
 )
 from bot.library.search import SearchFilters, search_resource_ids
-from bot.library.tags import MAX_TAGS, merge_tags, normalise_tag, normalise_tags, parse_tags
 from bot.library.urls import Link, find_links, is_capturable, parse_link
-from bot.models.library import (
-    LibraryCaptureChannel,
-    LibraryResource,
-    LibraryShare,
-    LibraryTag,
-    LibraryTagCount,
-    LibraryVote,
-)
-from bot.models.library import LibrarySave as LibrarySaveRow
-from bot.services.guilds import record_audit
+from bot.tags import MAX_TAGS, merge_tags, normalise_tag, normalise_tags, parse_tags
 
 T = TypeVar("T")
 MAX_NOTE_LENGTH = 500
@@ -259,7 +259,8 @@ class LibraryService:
         if self._guild_is_known(guild_id, name):
             return
         known = self._known_guilds.get(guild_id, "")
-        if not await store.ensure_guild(session, guild_id, name, now):
+        _guild, created = await upsert_guild_row(session, guild_id, name, now)
+        if created:
             return  # created in this transaction, which may still roll back: not cached yet
         if len(self._known_guilds) > 10_000:
             self._known_guilds.clear()
@@ -288,9 +289,8 @@ class LibraryService:
             else:
                 row.default_tags, row.source, row.updated_at = tags, source[:16], now
 
-    async def remove_capture_channel(self, guild_id: int, channel_id: int, *, source: str) -> None:
-        """Stop capturing in a channel (`source` is who asked; any source may remove it)."""
-        del source  # kept in the signature so callers say who they are; not needed to remove
+    async def remove_capture_channel(self, guild_id: int, channel_id: int) -> None:
+        """Stop capturing in a channel, whoever made it a capture channel."""
         async with self._sessions() as session, session.begin():
             await session.execute(
                 delete(LibraryCaptureChannel).where(
@@ -384,17 +384,6 @@ class LibraryService:
             return bool(
                 await store.add_save(session, guild_id, resource_id, member_id, self._clock.now())
             )
-
-    async def unsave(self, guild_id: int, resource_id: int, member_id: int) -> bool:
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                delete(LibrarySaveRow).where(
-                    LibrarySaveRow.guild_id == guild_id,
-                    LibrarySaveRow.resource_id == resource_id,
-                    LibrarySaveRow.member_id == member_id,
-                )
-            )
-            return bool(getattr(result, "rowcount", 0))
 
     async def saved(self, guild_id: int, member_id: int, *, limit: int = 100) -> list[Resource]:
         async with self._sessions() as session:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.database import SessionFactory
-from bot.models.members import MemberPrivacy
-from bot.services.guilds import ensure_guild_row
+from bot.guilds.service import ensure_guild_row
+from bot.members.models import MemberPrivacy
 
 
 @dataclass(frozen=True)

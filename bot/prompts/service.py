@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
-from bot.models.scheduling import Prompt
-from bot.services.guilds import ensure_guild_row, record_audit
+from bot.guilds.service import ensure_guild_row, record_audit
+from bot.prompts.models import Prompt
 
 MAX_PROMPT_LENGTH = 1000
 MAX_BANK_SIZE = 1000

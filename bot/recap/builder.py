@@ -9,10 +9,10 @@ from typing import NamedTuple
 from sqlalchemy import and_, distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models.core import GuildMember
-from bot.models.library import LibraryResource, LibraryShare, LibraryTag
-from bot.models.members import MemberPrivacy
-from bot.models.scheduling import Chat, ChatRun
+from bot.chats.models import Chat, ChatRun
+from bot.guilds.models import GuildMember
+from bot.library.models import LibraryResource, LibraryShare, LibraryTag
+from bot.members.models import MemberPrivacy
 from bot.recap import ranking
 from bot.recap.records import Contributor, RecapEntry, TopicSection, WeekNumbers
 from bot.recap.window import Week

@@ -36,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models.core import GuildMember
-from bot.models.library import LibraryResource, LibrarySave, LibraryShare, LibraryTag, LibraryVote
+from bot.guilds.models import GuildMember
+from bot.library.models import LibraryResource, LibrarySave, LibraryShare, LibraryTag, LibraryVote
 
 FORMULA = (
     "Ranked by distinct members who shared a link this week, then votes + saves this week "

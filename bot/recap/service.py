@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
-from bot.models.core import Guild
-from bot.models.recap import Recap, RecapItem, RecapMessage, RecapSettings
+from bot.guilds.models import Guild
+from bot.guilds.service import ensure_guild_row, record_audit
 from bot.recap import builder, ranking
+from bot.recap.models import Recap, RecapItem, RecapMessage, RecapSettings
 from bot.recap.records import (
     Contributor,
     PastRecap,
@@ -26,10 +27,9 @@ from bot.recap.records import (
     WeekNumbers,
 )
 from bot.recap.window import Week, noon_of, parse_local_time, week_ending
-from bot.services.guilds import ensure_guild_row, record_audit
 from bot.topics.service import TopicService
+from bot.unset import UNSET
 
-UNSET: Any = object()
 DEFAULT_WEEKDAY = 0
 DEFAULT_TIME = "09:00"
 DEFAULT_TOP = 10

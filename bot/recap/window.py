@@ -64,15 +64,3 @@ def noon_of(day: date, timezone: str) -> datetime:
     """An instant inside `day` on the guild's clock (noon avoids DST edges)."""
     zone: ZoneInfo = parse_timezone(timezone)
     return to_utc(datetime.combine(day, time(12, 0)), zone)
-
-
-def next_slot(now: datetime, timezone: str, weekday: int, at: time) -> datetime:
-    """The first instant after `now` that is `weekday` at `at` on the guild's clock."""
-    zone = parse_timezone(timezone)
-    local = now.astimezone(zone)
-    day = local.date() + timedelta(days=(weekday - local.weekday()) % 7)
-    for offset in (0, 7, 14):
-        candidate = to_utc(datetime.combine(day + timedelta(days=offset), at), zone)
-        if candidate > now:
-            return candidate
-    raise AssertionError("unreachable: a weekly slot exists within two weeks")

@@ -29,6 +29,7 @@ __all__ = [
     "KindRegistry",
     "KindSpec",
     "Recurrence",
+    "Reporter",
     "RunInfo",
     "RunPass",
     "RunReport",

@@ -41,7 +41,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.clock import Clock
 from bot.database import SessionFactory
-from bot.models.scheduling import Schedule, ScheduleRun
+from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.registry import KindRegistry, KindSpec, SlotContext
 from bot.scheduling.schedules import ScheduleInfo, info_of
 

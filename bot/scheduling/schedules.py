@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
-from bot.models.scheduling import Schedule, ScheduleRun
+from bot.guilds.service import ensure_guild_row, record_audit
+from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.recurrence import Recurrence
-from bot.services.guilds import ensure_guild_row, record_audit
 
 MAX_ACTIVE_PER_GUILD = 50
 PREVIEW_COUNT = 5
@@ -155,15 +156,7 @@ class ScheduleService:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             row = await _row(session, guild_id, schedule_id)
-            if rule is not None:
-                for name, value in rule_columns(rule).items():
-                    setattr(row, name, value)
-                if not row.paused:
-                    row.next_run_at = _info(row).next_slot_after(now)
-            if label is not None:
-                row.label = label[:200]
-            if payload is not None:
-                row.payload = dict(payload)
+            change_schedule(row, now, rule=rule, label=label, payload=payload)
             await record_audit(
                 session,
                 guild_id=guild_id,
@@ -258,6 +251,53 @@ async def add_schedule(
             details={"kind": kind, "rule": rule.describe()},
         )
     return _info(row)
+
+
+# Session-level operations: for features whose own rows change with their schedules in one
+# transaction (a chat and its start and announcement). They are the only other writers.
+
+
+async def guild_schedule(
+    session: AsyncSession, guild_id: int, schedule_id: int | None
+) -> Schedule | None:
+    """The guild's schedule row, or None (no id, deleted, or another guild's)."""
+    if schedule_id is None:
+        return None
+    row = await session.get(Schedule, schedule_id)
+    return row if row is not None and row.guild_id == guild_id else None
+
+
+def change_schedule(
+    row: Schedule,
+    now: datetime,
+    *,
+    rule: Recurrence | None = None,
+    label: str | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """A new rule (the next run follows it unless paused), label or payload."""
+    if rule is not None:
+        for name, value in rule_columns(rule).items():
+            setattr(row, name, value)
+        if not row.paused:
+            row.next_run_at = _info(row).next_slot_after(now)
+    if label is not None:
+        row.label = label[:200]
+    if payload is not None:
+        row.payload = dict(payload)
+
+
+def stop_schedule(row: Schedule) -> None:
+    """Paused with no next run, until someone resumes it (`ScheduleService.set_paused`)."""
+    row.paused, row.next_run_at = True, None
+
+
+async def delete_schedules(session: AsyncSession, guild_id: int, ids: Sequence[int]) -> None:
+    """Delete the guild's schedules with these ids (their claimed runs go with them)."""
+    if ids:
+        await session.execute(
+            delete(Schedule).where(Schedule.guild_id == guild_id, Schedule.id.in_(ids))
+        )
 
 
 async def _row(session: AsyncSession, guild_id: int, schedule_id: int) -> Schedule:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from bot.models.topics import Topic, TopicSettings, TopicSuggestion
 from bot.topics import rules
+from bot.topics.models import Topic, TopicSettings, TopicSuggestion
 
 TopicState = Literal["active", "archived", "broken"]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot import tags
 from bot.errors import UserFacingError
 
 NAME_MAX = 100
 DESCRIPTION_MAX = 1024  # a text channel's topic; forum guidelines allow more, this fits both
-TAGS_MAX = 10
-TAG_MAX = 40
 EMOJI_MAX = 64
 REASON_MAX = 1000
 
@@ -79,23 +78,8 @@ def clean_emoji(emoji: str | None) -> str | None:
 
 
 def parse_tags(text: str | None) -> tuple[str, ...]:
-    """Comma- or space-separated tags, lowercased, `#` dropped, duplicates removed, order kept."""
-    if not text:
-        return ()
-    tags: list[str] = []
-    for raw in re.split(r"[,\s]+", text):
-        tag = raw.strip().lstrip("#").lower()
-        if not tag:
-            continue
-        if len(tag) > TAG_MAX:
-            raise UserFacingError(f"Tags are at most {TAG_MAX} characters (`{tag[:TAG_MAX]}…`).")
-        if not re.fullmatch(r"[\w.+-]+", tag):
-            raise UserFacingError(f"`{tag}` is not a tag: use letters, digits, `-`, `_`, `.`.")
-        if tag not in tags:
-            tags.append(tag)
-    if len(tags) > TAGS_MAX:
-        raise UserFacingError(f"A topic has at most {TAGS_MAX} default tags.")
-    return tuple(tags)
+    """A topic's default tags: the library's one tag rule, since they tag the links shared there."""
+    return tuple(tags.parse_tags(text, owner="A topic"))
 
 
 def check_caps(*, channels: int, roles: int, new_channels: int = 1) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 
 from bot.checks import is_moderator
+from bot.ui.persistent import Persistent
 from bot.ui.replies import report_error, send_ephemeral
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def approval_items(flow: ApprovalFlow) -> tuple[type[_ApprovalButton], ...]:
     ):
         FLOW = flow
         ACTION = "approve"
+        where = f"approval {flow.kind}"
 
     class Reject(
         _ApprovalButton,
@@ -74,11 +76,13 @@ def approval_items(flow: ApprovalFlow) -> tuple[type[_ApprovalButton], ...]:
     ):
         FLOW = flow
         ACTION = "reject"
+        where = f"approval {flow.kind}"
 
     return (Approve, Reject)
 
 
 class _ApprovalButton(
+    Persistent,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"approval:base-class-never-registered",
 ):
@@ -116,16 +120,13 @@ class _ApprovalButton(
         await send_ephemeral(interaction, "Only moderators can decide this.")
         return False
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            if self.ACTION == "approve":
-                await interaction.response.defer(thinking=True, ephemeral=True)
-                outcome = await self.FLOW.approve(interaction, self.item_id)
-                await _close(interaction, outcome)
-            else:
-                await interaction.response.send_modal(_ReasonModal(self.FLOW, self.item_id))
-        except Exception as error:
-            await report_error(interaction, error, where=f"approval {self.FLOW.kind}")
+    async def clicked(self, interaction: discord.Interaction[Any]) -> None:
+        if self.ACTION == "approve":
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            outcome = await self.FLOW.approve(interaction, self.item_id)
+            await _close(interaction, outcome)
+        else:
+            await interaction.response.send_modal(_ReasonModal(self.FLOW, self.item_id))
 
 
 class _ReasonModal(discord.ui.Modal, title="Reject"):

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserFacingError
+from bot.ui.context import OUTSIDE_A_SERVER
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def user_message_for(error: BaseException) -> str | None:
         missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
         return f"I need the {missing} permission here to do that. A server admin can grant it."
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works inside a server."
+        return OUTSIDE_A_SERVER
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You are not allowed to use this command."
     return None

@@ -18,7 +18,7 @@ from bot.database import SessionFactory
 from bot.library.export import export
 from bot.library.records import Resource, ShareRef
 from bot.library.service import LibraryService
-from cogs._library_render import resource_info, result_pages, share_card, tag_list
+from cogs.library._render import resource_info, result_pages, share_card, tag_list
 
 WORDS = ["math", "science", "reading", "pizza", "fractions", "ai", "k-12", "maker", "art"]
 _guilds = itertools.count(10_000, 10)

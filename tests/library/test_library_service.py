@@ -13,9 +13,9 @@ from sqlalchemy import delete, func, select
 from bot.clock import FakeClock
 from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
 from bot.errors import UserFacingError
+from bot.guilds.models import AuditEntry, Guild
+from bot.library.models import LibraryShare
 from bot.library.service import LibraryService
-from bot.models import AuditEntry, Guild
-from bot.models.library import LibraryShare
 
 GUILD, OTHER_GUILD = 1001, 2002
 CHANNEL = 11
@@ -102,7 +102,7 @@ async def test_capture_channels_upsert_and_remove(library: LibraryService) -> No
     assert channel is not None and channel.default_tags == ("math",)
     assert channel.source == "moderator"
     assert [c.channel_id for c in await library.capture_channels(GUILD)] == [77]
-    await library.remove_capture_channel(GUILD, 77, source="topic")
+    await library.remove_capture_channel(GUILD, 77)
     assert await library.capture_channel(GUILD, 77) is None
     assert await library.capture_channels(OTHER_GUILD) != []
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import UserFacingError
-from bot.library.tags import normalise_tag, parse_tags
 from bot.library.urls import canonical_url, find_links, is_capturable, parse_link
+from bot.tags import normalise_tag, parse_tags
 
 
 @pytest.mark.parametrize(

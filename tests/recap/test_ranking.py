@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from support.library import Library
+
 from bot.clock import FakeClock
 from bot.database import SessionFactory
 from bot.recap import ranking
 from bot.recap.window import week_ending
-
-from ._library import Library
 
 GUILD = 1
 DAY = timedelta(days=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from support.library import Library
 
 from bot.clock import FakeClock
 from bot.database import SessionFactory
@@ -13,8 +14,6 @@ from bot.recap.records import RecapView
 from bot.recap.service import RecapService
 from bot.scheduling import SchedulingCore
 from bot.topics.service import TopicService
-
-from ._library import Library
 
 GUILD = 1
 DAY = timedelta(days=1)
@@ -117,7 +116,7 @@ async def test_a_restart_mid_post_finishes_without_duplicates(
     # Simulate a process that died instead of failing cleanly: the run is still "claimed".
     from sqlalchemy import update
 
-    from bot.models.scheduling import ScheduleRun
+    from bot.scheduling.models import ScheduleRun
 
     async with sessions() as session, session.begin():
         await session.execute(update(ScheduleRun).values(status="claimed", finished_at=None))

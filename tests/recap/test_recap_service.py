@@ -6,19 +6,18 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from support.library import Library
 
+from bot.chats.models import Chat, ChatRun
 from bot.clock import FakeClock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
+from bot.guilds.service import ensure_guild_row
+from bot.library.models import LibraryResource
 from bot.members.service import MemberService
-from bot.models.library import LibraryResource
-from bot.models.scheduling import Chat, ChatRun
-from bot.models.topics import Topic
 from bot.recap.service import RecapService
-from bot.services.guilds import ensure_guild_row
+from bot.topics.models import Topic
 from bot.topics.service import TopicService
-
-from ._library import Library
 
 GUILD = 1
 DAY = timedelta(days=1)

@@ -17,7 +17,7 @@ from bot.recap.records import (
     WeekNumbers,
 )
 from bot.recap.window import week_ending
-from cogs._recap_render import entry_text, render, render_digest
+from cogs.recap.render import entry_text, render, render_digest
 
 SLOT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 nasty = st.lists(

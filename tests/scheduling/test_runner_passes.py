@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.database import SessionFactory
-from bot.models.scheduling import Schedule, ScheduleRun
 from bot.scheduling import (
     KindRegistry,
     Runner,
@@ -23,6 +22,7 @@ from bot.scheduling import (
     SlotContext,
     parse_when,
 )
+from bot.scheduling.models import Schedule, ScheduleRun
 
 GUILD = 1001
 MOD = 42

@@ -8,8 +8,8 @@ from typing import Any, cast
 import pytest
 
 from bot.topics.service import TopicInfo, TopicService
-from cogs._topics_members import TopicMembership
-from cogs._topics_picker import PickerItems, picker_embed
+from cogs.topics._membership import TopicMembership
+from cogs.topics._picker import PickerItems, picker_embed
 
 
 def topic(i: int) -> TopicInfo:

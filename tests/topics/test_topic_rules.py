@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.errors import UserFacingError
+from bot.tags import normalise_tags
 from bot.topics import rules
 
 
@@ -89,3 +90,19 @@ def test_any_accepted_name_gives_a_valid_channel_name(name: str) -> None:
     assert slug == slug.lower()
     assert re.fullmatch(r"[\w-]+", slug)
     assert not slug.startswith("-")
+
+
+@given(st.text(alphabet=st.characters(categories=["L", "N", "P", "Zs"]), max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_a_topics_default_tags_are_always_valid_library_tags(text: str) -> None:
+    try:
+        topic_tags = rules.parse_tags(text)
+    except UserFacingError:
+        return
+    # What a topic accepts, the library stores unchanged when the channel becomes a capture one.
+    assert tuple(normalise_tags(topic_tags)) == topic_tags
+
+
+def test_a_37_character_tag_is_refused_for_topics_as_for_the_library() -> None:
+    with pytest.raises(UserFacingError, match="at most 32 characters"):
+        rules.parse_tags("a" * 37)

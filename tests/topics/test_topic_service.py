@@ -10,8 +10,9 @@ from sqlalchemy import select
 from bot.clock import FakeClock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
-from bot.models import AuditEntry
+from bot.guilds.models import AuditEntry
 from bot.topics.service import TopicInfo, TopicService
+from bot.topics.suggestions import TopicSuggestions
 
 GUILD = 1000
 OTHER_GUILD = 2000
@@ -207,23 +208,28 @@ async def test_settings_visibility(service: TopicService) -> None:
         await service.update_settings(GUILD, "Guild", MOD, visibility="secret")
 
 
-async def test_suggestions_are_decided_once(service: TopicService) -> None:
-    suggestion = await service.suggest(GUILD, "Guild", ALICE, "Outdoor Learning", "Forest school")
+async def test_suggestions_are_decided_once(
+    service: TopicService, sessions: SessionFactory, clock: FakeClock
+) -> None:
+    suggestions = TopicSuggestions(sessions, clock, service)
+    suggestion = await suggestions.suggest(
+        GUILD, "Guild", ALICE, "Outdoor Learning", "Forest school"
+    )
     assert suggestion.state == "pending"
     with pytest.raises(UserFacingError, match="already suggested"):
-        await service.suggest(GUILD, "Guild", BOB, "outdoor learning", "me too")
+        await suggestions.suggest(GUILD, "Guild", BOB, "outdoor learning", "me too")
     topic = await make(service, "Outdoor Learning")
-    decided = await service.decide(
+    decided = await suggestions.decide(
         GUILD, suggestion.id, MOD, approved=True, topic_id=topic.id, note=None
     )
     assert decided.state == "approved" and decided.topic_id == topic.id
     with pytest.raises(UserFacingError, match="already approved"):
-        await service.decide(GUILD, suggestion.id, MOD, approved=False)
+        await suggestions.decide(GUILD, suggestion.id, MOD, approved=False)
     with pytest.raises(UserFacingError, match="already exists"):
-        await service.suggest(GUILD, "Guild", BOB, "outdoor learning", "again")
-    other = await service.suggest(GUILD, "Guild", BOB, "Chess", "")
-    assert await service.suggestion(OTHER_GUILD, other.id) is None
-    rejected = await service.decide(GUILD, other.id, MOD, approved=False, note="  Off topic ")
+        await suggestions.suggest(GUILD, "Guild", BOB, "outdoor learning", "again")
+    other = await suggestions.suggest(GUILD, "Guild", BOB, "Chess", "")
+    assert await suggestions.suggestion(OTHER_GUILD, other.id) is None
+    rejected = await suggestions.decide(GUILD, other.id, MOD, approved=False, note="  Off topic ")
     assert (rejected.state, rejected.decision_note) == ("rejected", "Off topic")
 
 

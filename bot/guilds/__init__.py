@@ -1,0 +1,1 @@
+"""Guilds: their rows, per-server settings, members and the audit log."""

@@ -1,0 +1,78 @@
+"""Every Discord-free service of the bot, built once by the composition root (`bot.app`).
+
+Cogs receive the one instance of each service through `PLNBot.services`; nothing else constructs
+them, so caches (the library's known guilds) and shared state (the scheduling core) are one per
+process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.chats.service import ChatService
+from bot.clock import Clock
+from bot.database import SessionFactory
+from bot.digests.service import DigestService
+from bot.guilds.service import GuildService
+from bot.library.service import LibraryService
+from bot.members.service import MemberService
+from bot.prompts.service import PromptService
+from bot.recap.service import NameResolver, RecapService
+from bot.scheduling import Reporter, SchedulingCore
+from bot.settings import Settings
+from bot.topics.service import TopicService
+from bot.topics.suggestions import TopicSuggestions
+from bot.web.fetcher import SafeFetcher
+
+
+@dataclass(frozen=True)
+class Services:
+    guilds: GuildService
+    members: MemberService
+    topics: TopicService
+    topic_suggestions: TopicSuggestions
+    library: LibraryService
+    fetcher: SafeFetcher
+    prompts: PromptService
+    chats: ChatService
+    recap: RecapService
+    digests: DigestService
+    scheduling: SchedulingCore
+
+
+def build_services(
+    settings: Settings,
+    sessions: SessionFactory,
+    clock: Clock,
+    *,
+    scheduler: Any | None,
+    guild_visible: Callable[[int], bool],
+    report: Reporter,
+    member_name: NameResolver,
+) -> Services:
+    """`guild_visible`, `report` and `member_name` are the only things the services ask of
+    Discord: whether this process serves a guild, how to tell its moderators, a member's name."""
+    topics = TopicService(sessions, clock)
+    scheduling = SchedulingCore(
+        sessions, clock, scheduler, guild_visible=guild_visible, report=report
+    )
+    return Services(
+        guilds=GuildService(sessions, clock),
+        members=MemberService(sessions, clock),
+        topics=topics,
+        topic_suggestions=TopicSuggestions(sessions, clock, topics),
+        library=LibraryService(
+            sessions,
+            clock,
+            ignored_hosts=settings.library.ignored_hosts,
+            search_candidates=settings.library.search_candidates,
+        ),
+        fetcher=SafeFetcher(settings.web),
+        prompts=PromptService(sessions, clock),
+        chats=ChatService(sessions, clock),
+        recap=RecapService(sessions, clock, topics, names=member_name),
+        digests=DigestService(sessions, clock, topics, scheduling),
+        scheduling=scheduling,
+    )

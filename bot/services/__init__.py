@@ -1,1 +1,0 @@
-"""Discord-free domain services: they take a session factory and a clock, and return dataclasses."""

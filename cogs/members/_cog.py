@@ -1,0 +1,42 @@
+"""/me: a member's own settings in this server (privacy)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core import PLNBot
+
+
+class Me(commands.GroupCog, group_name="me", group_description="Your own settings here"):
+    def __init__(self, bot: PLNBot) -> None:
+        self.bot = bot
+        self.service = bot.services.members
+        super().__init__()
+
+    @app_commands.command(name="privacy", description="Whether the recap may list you by name")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        top_contributors="Show me in the weekly recap's top contributors (default: yes)"
+    )
+    async def privacy(
+        self, interaction: discord.Interaction[PLNBot], top_contributors: bool | None = None
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        if top_contributors is None:
+            current = await self.service.privacy(guild.id, interaction.user.id)
+        else:
+            current = await self.service.set_privacy(
+                guild.id,
+                guild.name,
+                interaction.user.id,
+                hide_from_contributors=not top_contributors,
+            )
+        shown = "are listed" if not current.hide_from_contributors else "are not listed"
+        await interaction.response.send_message(
+            f"You {shown} among the weekly recap's top contributors. Your shared links still "
+            "count in the ranking. Change it with `/me privacy top_contributors:`.",
+            ephemeral=True,
+        )

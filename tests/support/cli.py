@@ -1,0 +1,38 @@
+"""Running `plnbot` as an operator does: a child process with a clean environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class CommandResult:
+    code: int
+    out: str
+    err: str
+
+
+PlnbotCommand = Callable[..., Awaitable[CommandResult]]
+
+
+async def run_plnbot(*args: str, cwd: Path, env: dict[str, str] | None = None) -> CommandResult:
+    """`plnbot ARGS` in a child process, as an operator runs it (no PLNBOT_/DISCORD_ env leaks)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PLNBOT_", "DISCORD_"))}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return CommandResult(process.returncode, out.decode(), err.decode())
