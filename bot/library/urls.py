@@ -1,5 +1,8 @@
 """The one URL normaliser: w3lib for the general rules, this module for the community's own.
 
+Hosts follow the fetcher's one rule (`bot.web.hosts.client_url`), so a link is filed under
+the host it is fetched from: `ｅｘａｍｐｌｅ．ｃｏｍ` is `example.com`, IPv6 keeps its brackets.
+
 `canonical_url` decides when two links are "the same resource": scheme and host case, default
 ports, fragments, ``www.``, trailing slashes, query order, tracking parameters and the many forms
 of a YouTube video all collapse to one string.
@@ -8,13 +11,16 @@ of a YouTube video all collapse to one string.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
+from yarl import URL
 
 from bot.errors import UserFacingError
+from bot.web.hosts import client_url, host_address, valid_host_name
 
 MAX_URL_LENGTH = 2048
 ALLOWED_SCHEMES = ("http", "https")
@@ -50,29 +56,68 @@ def parse_link(text: str) -> Link:
     scheme = raw.split(":", 1)[0].lower() if ":" in raw else ""
     if scheme not in ALLOWED_SCHEMES:
         raise UserFacingError("Only web links (https:// or http://) can be shared.")
-    try:
-        parts = urlsplit(raw)
-        _ = parts.port  # raises on a port that is not a number in range
-    except ValueError:
-        raise UserFacingError("That does not look like a valid web link.") from None
-    host = (parts.hostname or "").rstrip(".").lower()
-    if not host or ("." not in host and host != "localhost") or " " in host:
-        raise UserFacingError("That link has no valid host name.")
-    canonical = canonical_url(raw)
-    return Link(original=raw, canonical=canonical, domain=_display_domain(host))
+    url = _web_url(raw)
+    return Link(original=raw, canonical=_canonical(raw, url), domain=_readable_host(url))
 
 
 def canonical_url(url: str) -> str:
-    """The canonical form of an http(s) URL (see the module docstring for the rules)."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".").lower()
-    with contextlib.suppress(UnicodeError):  # else keep the unicode host, lower-cased
-        host = host.encode("idna").decode("ascii")
+    """The canonical form of an http(s) URL (see the module docstring for the rules).
+
+    Contract: defined for every link `parse_link` accepts (it is that link's `canonical`) and for
+    any other http(s) URL with a usable host, such as a page's final URL after redirects; a
+    canonical form is its own canonical form. Anything else raises `UserFacingError` with a
+    member-readable reason, never another exception. The host is the one the fetcher judges
+    (`bot.web.hosts.client_url`).
+    """
+    raw = url.strip()
+    return _canonical(raw, _web_url(raw))
+
+
+def _web_url(raw: str) -> URL:
+    """`raw` as the fetcher will parse it, or the member's reason why it is no web link."""
+    try:
+        raw.encode()  # a lone surrogate (decoded JSON may hold one) is no character at all
+        url = client_url(raw)
+        # The canonical path and query come from urlsplit, so it must accept the link too.
+        urlsplit(raw)
+    except ValueError:
+        raise UserFacingError("That does not look like a valid web link.") from None
+    if url.scheme not in ALLOWED_SCHEMES:
+        raise UserFacingError("Only web links (https:// or http://) can be shared.")
+    if not _usable_host(_bare_host(url)):
+        raise UserFacingError("That link has no valid host name.")
+    return url
+
+
+def _bare_host(url: URL) -> str:
+    return (url.raw_host or "").rstrip(".")
+
+
+def _usable_host(host: str) -> bool:
+    """An IP address in its usual form (yarl's), or a DNS name with a dot, or localhost."""
+    if host_address(host) is not None:
+        # Not `2130706433`, `0x7f.1` or a zone (`fe80::1%25eth0`): no one shares those.
+        return "%" not in host and _is_ip_literal(host)
+    return valid_host_name(host) and ("." in host or host == "localhost")
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _canonical(raw: str, url: URL) -> str:
+    parts = urlsplit(raw)
+    scheme = url.scheme
+    host = _bare_host(url)
     if host.startswith("www."):
         host = host[4:]
-    port = parts.port
-    netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    shown = f"[{host}]" if ":" in host else host
+    port = url.explicit_port
+    netloc = shown if port is None or DEFAULT_PORTS.get(scheme) == port else f"{shown}:{port}"
     query = [
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -88,10 +133,20 @@ def canonical_url(url: str) -> str:
     head, sep, tail = canonical.partition("?")
     scheme_host_end = head.find("/", len(scheme) + 3)
     if scheme_host_end != -1 and len(head) > scheme_host_end + 1:
-        head = head.rstrip("/")
+        head = head[: scheme_host_end + 1] + head[scheme_host_end + 1 :].rstrip("/")
     elif scheme_host_end == -1:
         head += "/"
     return head + (sep + tail if tail else "")
+
+
+def _readable_host(url: URL) -> str:
+    """The site as members read it: Unicode rather than punycode, brackets around IPv6."""
+    host = _bare_host(url)
+    if ":" in host:
+        return f"[{host}]"
+    with contextlib.suppress(UnicodeError):  # not valid IDNA: show the ASCII form
+        host = (url.host or host).rstrip(".")
+    return _display_domain(host)
 
 
 def _is_tracking(key: str) -> bool:

@@ -1,10 +1,15 @@
 """The one safe fetcher for member-supplied URLs.
 
-Rules: http/https only; every address a host name resolves to must be public (not loopback,
-private, link-local, multicast, reserved or unspecified) and aiohttp connects only to the vetted
-addresses this resolver returns; redirects are followed by hand (at most `max_redirects`) and
-each hop is checked the same way; the whole fetch has one timeout; at most `max_bytes` are read;
-a clear User-Agent. `allow_loopback_for_tests` admits 127.0.0.1 and nothing else.
+Rules: http/https only. A URL is parsed once, by yarl as aiohttp parses it (UTS-46 mapping, so
+`①②⑦.0.0.1` is already `127.0.0.1`), and that parsed URL is what is judged and what is
+requested. Three checks, each sufficient for what it sees: an IP-literal host, in any spelling
+the socket layer accepts, must be allowed (`check_url`); every address a name resolves to must
+be allowed (`VettingResolver`); and the connector refuses a peer that is not allowed, before
+connecting and again on the connected socket (`GuardedConnector`), whatever parsing said.
+Allowed means public unicast, including any IPv4 address an IPv6 one carries (6to4, Teredo,
+NAT64, IPv4-compatible). Redirects are followed by hand (at most `max_redirects`), each hop
+judged the same way; one timeout for the whole fetch; at most `max_bytes` read; a clear
+User-Agent. `allow_loopback_for_tests` admits 127.0.0.1 and nothing else.
 """
 
 from __future__ import annotations
@@ -12,20 +17,31 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.client_proto import ResponseHandler
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from bot.settings import WebSettings
+from bot.web.hosts import IPAddress, client_url, host_address, valid_host_name
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 TEST_LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# An allowed peer: an address and a port, None for any port.
+Peer = tuple[IPAddress, int | None]
+
+# Prefixes whose addresses a translator delivers to the IPv4 address in their last 32 bits.
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# NAT64 for one network only (RFC 8215): never a public destination.
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class FetchError(Exception):
@@ -45,12 +61,7 @@ class FetchedPage:
     truncated: bool
 
 
-def address_allowed(address: IPAddress, *, allow_loopback: bool = False) -> bool:
-    """True for public unicast addresses (and 127.0.0.1 when a test allows it)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if allow_loopback and address == TEST_LOOPBACK:
-        return True
+def _public(address: IPAddress) -> bool:
     return address.is_global and not (
         address.is_private
         or address.is_loopback
@@ -61,12 +72,92 @@ def address_allowed(address: IPAddress, *, allow_loopback: bool = False) -> bool
     )
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses that a relay or translator delivers this IPv6 address's packets to."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if address in _NAT64_WELL_KNOWN or address in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def address_allowed(address: IPAddress, *, allow_loopback: bool = False) -> bool:
+    """True for public unicast addresses (and 127.0.0.1 when a test allows it)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address in _NAT64_LOCAL or not all(map(_public, _embedded_ipv4(address))):
+            return False
+    if allow_loopback and address == TEST_LOOPBACK:
+        return True
+    return _public(address)
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    """The peers the fetcher may reach: public unicast addresses, and exceptions for tests.
+
+    An exception names a port as well, so a test can admit one server on 127.0.0.1 and still
+    prove that another one there is never reached.
+    """
+
+    test_peers: frozenset[Peer] = frozenset()
+
+    def allows(self, address: IPAddress, port: int | None) -> bool:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if (address, None) in self.test_peers or (address, port) in self.test_peers:
+            return True
+        return address_allowed(address)
+
+    def allows_socket(self, sockaddr: object) -> bool:
+        """For a socket address as the socket layer gives it: (host, port, ...)."""
+        if not isinstance(sockaddr, tuple) or len(sockaddr) < 2:
+            return False
+        host, port = sockaddr[0], sockaddr[1]
+        try:
+            address = ipaddress.ip_address(str(host).split("%", 1)[0])
+        except ValueError:
+            return False
+        return isinstance(port, int) and self.allows(address, port)
+
+
+PUBLIC_ONLY = AddressPolicy()
+
+
+def check_url(url: str | URL, *, policy: AddressPolicy = PUBLIC_ONLY) -> URL:
+    """The URL to request, once its scheme and host are judged (no DNS, no connection).
+
+    Refuses non-web schemes, hosts that are no valid name, and IP-literal hosts the policy does
+    not allow; what a name resolves to is judged by the resolver and the connector.
+    """
+    try:
+        parsed = client_url(url)
+    except ValueError:
+        raise FetchError("not a valid web address") from None
+    if parsed.scheme not in ("http", "https"):
+        raise BlockedAddress(f"{parsed.scheme or 'no'} scheme is not fetched")
+    host = parsed.raw_host
+    if not host:
+        raise BlockedAddress("no host")
+    address = host_address(host)
+    if address is None:
+        if not valid_host_name(host):
+            raise FetchError(f"{host} is not a valid host name")
+    elif not policy.allows(address, parsed.port):
+        raise BlockedAddress(f"{host} is not a public address")
+    return parsed
+
+
 class VettingResolver(AbstractResolver):
     """Resolves with the system resolver, then refuses the host if any address is not allowed."""
 
-    def __init__(self, *, allow_loopback: bool, inner: AbstractResolver | None = None) -> None:
+    def __init__(self, *, policy: AddressPolicy, inner: AbstractResolver | None = None) -> None:
         self._inner = inner or DefaultResolver()
-        self._allow_loopback = allow_loopback
+        self._policy = policy
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
@@ -74,7 +165,7 @@ class VettingResolver(AbstractResolver):
         results = await self._inner.resolve(host, port, family)
         for result in results:
             address = ipaddress.ip_address(result["host"].split("%", 1)[0])
-            if not address_allowed(address, allow_loopback=self._allow_loopback):
+            if not self._policy.allows(address, result["port"]):
                 raise BlockedAddress(f"{host} resolves to a non-public address")
         if not results:
             raise FetchError(f"{host} has no address")
@@ -84,36 +175,68 @@ class VettingResolver(AbstractResolver):
         await self._inner.close()
 
 
-def check_url(url: str, *, allow_loopback: bool = False) -> None:
-    """Refuse non-web schemes and IP-literal hosts that are not public (no DNS, no connection)."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise BlockedAddress(f"{parts.scheme or 'no'} scheme is not fetched")
-    host = parts.hostname
-    if not host:
-        raise BlockedAddress("no host")
-    try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        return  # a name: the resolver vets what it resolves to
-    if not address_allowed(literal, allow_loopback=allow_loopback):
-        raise BlockedAddress(f"{host} is not a public address")
+class GuardedConnector(aiohttp.TCPConnector):
+    """A TCPConnector that reaches only peers the policy allows, judged on socket addresses.
+
+    This is below all URL parsing and name resolution, so no quirk there can lead it elsewhere.
+    """
+
+    def __init__(self, *, policy: AddressPolicy, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._policy = policy
+
+    async def _wrap_create_connection(
+        self, *args: Any, **kwargs: Any
+    ) -> tuple[asyncio.Transport, ResponseHandler]:
+        self._refuse_before_connecting(kwargs.get("addr_infos", ()))
+        transport, protocol = await super()._wrap_create_connection(*args, **kwargs)
+        self._refuse_connected(transport)
+        return transport, protocol
+
+    def _refuse_before_connecting(self, addr_infos: Iterable[tuple[Any, ...]]) -> None:
+        """Every address aiohttp is about to try, so nothing at all is sent to a refused one."""
+        for addr_info in addr_infos:
+            if not self._policy.allows_socket(addr_info[4]):
+                raise BlockedAddress(f"{addr_info[4][0]} is not a public address")
+
+    def _refuse_connected(self, transport: asyncio.Transport) -> None:
+        """The socket's real peer, before a byte of the request is written.
+
+        This holds even if aiohttp one day connects by another path than the addresses above.
+        """
+        peer = transport.get_extra_info("peername")
+        if not self._policy.allows_socket(peer):
+            transport.abort()
+            raise BlockedAddress(f"connected to {peer!r}, which is not a public address")
 
 
 class SafeFetcher:
-    """Owns its HTTP session (with the vetting resolver); close it when done."""
+    """Owns its HTTP session (vetting resolver, guarded connector); close it when done.
 
-    def __init__(self, settings: WebSettings, *, resolver: AbstractResolver | None = None) -> None:
+    `test_peers` is for tests only: peers admitted besides public addresses.
+    """
+
+    def __init__(
+        self,
+        settings: WebSettings,
+        *,
+        resolver: AbstractResolver | None = None,
+        test_peers: Iterable[Peer] = (),
+    ) -> None:
         self._settings = settings
         self._resolver = resolver
+        peers = set(test_peers)
+        if settings.allow_loopback_for_tests:
+            peers.add((TEST_LOOPBACK, None))
+        self._policy = AddressPolicy(frozenset(peers))
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            resolver = VettingResolver(
-                allow_loopback=self._settings.allow_loopback_for_tests, inner=self._resolver
+            resolver = VettingResolver(policy=self._policy, inner=self._resolver)
+            connector = GuardedConnector(
+                policy=self._policy, resolver=resolver, use_dns_cache=False, limit=8
             )
-            connector = aiohttp.TCPConnector(resolver=resolver, use_dns_cache=False, limit=8)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers={"User-Agent": self._settings.user_agent, "Accept": "text/html"},
@@ -137,15 +260,19 @@ class SafeFetcher:
             raise FetchError(f"{url}: {type(exc).__name__}") from None
 
     async def _fetch(self, url: str) -> FetchedPage:
-        allow = self._settings.allow_loopback_for_tests
+        target = check_url(url, policy=self._policy)
         for _hop in range(self._settings.max_redirects + 1):
-            check_url(url, allow_loopback=allow)
-            async with self._client().get(url, allow_redirects=False) as response:
+            # The very URL object that was judged is requested, so nothing re-parses it.
+            async with self._client().get(target, allow_redirects=False) as response:
                 if response.status in REDIRECT_STATUSES:
                     location = response.headers.get("Location")
                     if not location:
                         raise FetchError("redirect without a Location")
-                    url = urljoin(url, location)
+                    try:
+                        following = target.join(client_url(location))
+                    except ValueError:
+                        raise FetchError("redirect to an invalid URL") from None
+                    target = check_url(following, policy=self._policy)
                     continue
                 if response.status != 200:
                     raise FetchError(f"HTTP {response.status}")

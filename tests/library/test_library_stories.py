@@ -266,3 +266,40 @@ async def test_sharers_and_moderators_edit_and_remove_resources(world: World) ->
     entries = await world.bot.services.guilds.audit_log(world.guild.id)
     assert entries[0].action == "library.remove" and entries[0].actor_id == world.mod.user.id
     assert card.id  # the card stays in the channel; the library no longer lists it
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["①②⑦.0.0.1", "１２７.０.０.１", "127。0。0。1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"],
+)
+async def test_a_link_to_the_bots_own_machine_is_never_fetched(
+    make_world: MakeWorld, host: str
+) -> None:
+    hits: list[str] = []
+
+    async def inside(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="<title>Internal admin</title>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", inside)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        world = await make_world()  # the fetcher may reach public addresses only, as deployed
+        reply = await world.run(world.alice, "share", {"url": f"http://{host}:{port}/admin"})
+        assert "Something went wrong" not in reply.content
+        library_cog = world.bot.get_cog("Library")
+        assert library_cog is not None
+
+        async def title_fetches_done() -> bool:
+            return not library_cog._title_tasks  # type: ignore[attr-defined]
+
+        await world.eventually(title_fetches_done)
+        assert "Internal admin" not in text_of(world.emu.state.messages[reply.id])
+        assert hits == []
+    finally:
+        await runner.cleanup()
