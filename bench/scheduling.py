@@ -103,7 +103,7 @@ async def lateness_figures(sessions: SessionFactory, core: SchedulingCore) -> No
 
     async def interaction(n: int) -> None:
         nonlocal handled
-        await core.schedules.for_guild(10_000 + n % GUILDS)  # like a /schedule list
+        await core.schedules.for_guild(10_000 + n % GUILDS)  # like a /mod schedule list
         handled += 1
 
     started = time.monotonic()

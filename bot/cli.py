@@ -25,6 +25,7 @@ from bot.database import (
 from bot.errors import ConfigError, StartupError
 from bot.invite import application_id_from_token, invite_url
 from bot.settings import Settings, load_settings
+from bot.wording import plural
 
 log = logging.getLogger("plnbot")
 
@@ -172,7 +173,7 @@ async def _migrate(settings: Settings, _args: argparse.Namespace) -> int:
     finally:
         await engine.dispose()
     if applied:
-        print(f"Applied {len(applied)} migration(s): {', '.join(applied)}.")
+        print(f"Applied {plural(len(applied), 'migration')}: {', '.join(applied)}.")
     else:
         print("The database is up to date.")
     return 0

@@ -22,7 +22,9 @@ from bot.errors import StartupError
 from bot.services import Services
 from bot.settings import Settings
 from bot.tree import PLNCommandTree
+from bot.ui.moderation import moderation_root
 from bot.ui.modlog import ModLog
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ class PLNBot(commands.AutoShardedBot):
         self.started_at: datetime = clock.now()
         self.services = services
         self.modlog = ModLog(self, services.guilds)
+        # /mod: each feature's cog adds its moderators' group when it loads.
+        self.moderation = moderation_root()
         self._extensions = tuple(extensions)
         self._background: list[asyncio.Task[None]] = []
         self._closing: asyncio.Task[None] | None = None
@@ -92,6 +96,8 @@ class PLNBot(commands.AutoShardedBot):
         await self._prepare_database()
         for name in self._extensions:
             await self.load_extension(name)
+        if self.moderation.commands:
+            self.tree.add_command(self.moderation)
         if self.background_jobs:
             self.scheduler.start()
             self._background.append(
@@ -127,7 +133,8 @@ class PLNBot(commands.AutoShardedBot):
             return
         if not self.settings.database.auto_migrate:
             raise StartupError(
-                f"The database needs {len(pending)} migration(s) ({', '.join(pending)}) and "
+                f"The database needs {plural(len(pending), 'migration')} "
+                f"({', '.join(pending)}) and "
                 "database.auto_migrate is false. Run `plnbot migrate` first."
             )
         applied = await migrate_to_head(self.engine)

@@ -19,6 +19,8 @@ class Configured(Protocol):
 
 class PLNCommandTree(app_commands.CommandTree[Any]):
     def __init__(self, client: Configured, **options: Any) -> None:
+        # Every command works inside a server only, unless it says otherwise.
+        options.setdefault("allowed_contexts", app_commands.AppCommandContext(guild=True))
         super().__init__(client, **options)
         limits = client.settings.commands
         # One bucket per member across all commands, on top of per-command cooldowns.

@@ -16,6 +16,7 @@ from discord_emulator.models import (
     MessageFlags,
     Role,
     ScheduledEvent,
+    Upload,
     User,
 )
 from discord_emulator.openapi import ENV_VAR as OPENAPI_ENV_VAR
@@ -44,6 +45,7 @@ __all__ = [
     "Role",
     "RouteLimit",
     "ScheduledEvent",
+    "Upload",
     "User",
     "Violation",
 ]

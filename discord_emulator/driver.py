@@ -339,11 +339,18 @@ class Driver:
         *,
         focused: str,
         channel: Channel,
+        bypass_default_permissions: bool = False,
     ) -> list[JSON]:
         """The choices the bot offers while `who` types option `focused`."""
         self._require_bot_connected()
         record = invocations.slash_command(
-            self.state, _user(who), channel, command, options, focused=focused
+            self.state,
+            _user(who),
+            channel,
+            command,
+            options,
+            focused=focused,
+            bypass_default_permissions=bypass_default_permissions,
         )
         await self._wait(
             lambda: record.autocomplete_choices is not None, f"autocomplete of {command!r}"

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 from discord_emulator import wire
 from discord_emulator.errors import JSON, EmulatorUsageError
-from discord_emulator.models import Channel, Member, Message, Role, User
+from discord_emulator.models import Attachment, Channel, Member, Message, Role, Upload, User
 from discord_emulator.permissions import has
 from discord_emulator.state import EmulatorState, GatewayEvent, InteractionRecord
 
 CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, MENTIONABLE, NUMBER = 3, 4, 5, 6, 7, 8, 9, 10
+ATTACHMENT = 11
 
 OptionValue = str | int | float | bool | User | Member | Channel | Role
 
@@ -106,6 +108,20 @@ def _convert(option: JSON, value: Any, resolved: _Resolved, *, focused: bool) ->
     elif kind in (ROLE, MENTIONABLE) and isinstance(value, Role):
         resolved.add("roles", value.id, wire.role(value))
         return str(value.id)
+    elif kind == ATTACHMENT and isinstance(value, Upload):
+        # A file the member picked: Discord stores it and resolves the option to it.
+        state = resolved.state
+        attachment_id = state.snowflakes.next()
+        state.attachments[attachment_id] = value.data
+        attachment = Attachment(
+            id=attachment_id,
+            filename=value.filename,
+            data=value.data,
+            content_type=value.content_type,
+            url=f"{state.public_base}/attachments/0/{attachment_id}/{quote(value.filename)}",
+        )
+        resolved.add("attachments", attachment_id, wire.attachment(attachment))
+        return str(attachment_id)
     elif kind == CHANNEL and isinstance(value, Channel):
         allowed = option.get("channel_types")
         if allowed and int(value.type) not in allowed:
@@ -121,6 +137,7 @@ def _convert(option: JSON, value: Any, resolved: _Resolved, *, focused: bool) ->
                 ROLE: "a role",
                 CHANNEL: "a channel",
                 MENTIONABLE: "a member or role",
+                ATTACHMENT: "an Upload(filename, data)",
             }.get(kind, f"type {kind}")
         )
     choices = option.get("choices")

@@ -158,6 +158,15 @@ class Attachment:
     description: str | None = None
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file a member attaches to a slash command's attachment option."""
+
+    filename: str
+    data: bytes
+    content_type: str | None = "text/plain"
+
+
 @dataclass
 class Reaction:
     """One emoji on a message: `key` is `name` for unicode or `name:id` for custom emoji."""

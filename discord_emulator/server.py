@@ -141,6 +141,15 @@ class DiscordEmulator(Driver):
         return self.services.requests
 
     @property
+    def latency(self) -> float:
+        """Seconds every REST request takes before Discord sees it (0 by default)."""
+        return self.services.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.services.latency = seconds
+
+    @property
     def interaction_deadline(self) -> float:
         return self.services.interaction_deadline
 

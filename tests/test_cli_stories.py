@@ -34,7 +34,7 @@ async def test_sync_commands_publishes_the_tree_to_one_guild(
 
     assert result.code == 0, result.err
     names = {command["name"] for command in emulator.synced_commands(guild)}
-    assert {"pln", "topic", "share", "search", "schedule", "prompt", "chat", "recap"} <= names
+    assert {"pln", "topic", "share", "search", "prompt", "chat", "recap", "mod"} <= names
     assert f"Synced {len(names)} commands to guild {guild.id}" in result.out
     assert emulator.synced_commands() == []  # nothing global was touched
 

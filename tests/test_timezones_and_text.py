@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.errors import UserFacingError
 from bot.timezones import parse_timezone, search_timezones, suggest_timezones
 from bot.ui.text import ELLIPSIS, safe_text, shorten
+from bot.wording import plural
 
 
 def test_zone_names_are_case_insensitive_and_canonical() -> None:
@@ -51,3 +52,10 @@ def test_safe_text_cannot_ping_or_break_markdown() -> None:
     assert "@everyone" not in cleaned and "@here" not in cleaned
     assert "<@&123456789012345678>" not in cleaned
     assert "\\*\\*here\\*\\*" in cleaned
+
+
+def test_counts_read_right_in_the_singular_and_the_plural() -> None:
+    assert plural(1, "topic") == "1 topic"
+    assert plural(0, "follower") == "0 followers"
+    assert plural(2, "reply", "replies") == "2 replies"
+    assert plural(12_500, "share") == "12,500 shares"

@@ -272,7 +272,7 @@ class DigestService:
             weekdays=(info.weekday,),
         )
         # The bot's own schedule on the member's behalf: not a moderator's, so it neither counts
-        # toward the guild's schedule limit nor shows in /schedule list.
+        # toward the guild's schedule limit nor shows in /mod schedule list.
         schedule = await self._core.schedules.create(
             info.guild_id,
             guild_name,

@@ -159,8 +159,8 @@ async def add_resource(
     text = search_text_for(title, [note], link.canonical, tags)
     values = {
         "guild_id": guild_id,
-        "canonical_url": link.canonical,
-        "url": link.original,
+        "canonical_url": link.key,
+        "url": link.canonical,
         "domain": link.domain,
         "title": title,
         "title_source": "member" if title else "",
@@ -193,8 +193,8 @@ async def add_resource(
     resource = Resource(
         id=resource_id,
         guild_id=guild_id,
-        url=link.original,
-        canonical_url=link.canonical,
+        url=link.canonical,
+        canonical_url=link.key,
         domain=link.domain,
         title=title,
         note=note,
@@ -311,15 +311,15 @@ def _inserted_id(result: Result[Any]) -> int | None:
     return row_id
 
 
-async def resource_by_url(session: AsyncSession, guild_id: int, canonical: str) -> LibraryResource:
-    """The guild's resource for a URL that `add_resource` found already there."""
+async def resource_by_url(session: AsyncSession, guild_id: int, key: str) -> LibraryResource:
+    """The guild's resource for a link (by its key) that `add_resource` found already there."""
     resource: LibraryResource | None = await session.scalar(
         select(LibraryResource).where(
-            LibraryResource.guild_id == guild_id, LibraryResource.canonical_url == canonical
+            LibraryResource.guild_id == guild_id, LibraryResource.canonical_url == key
         )
     )
     if resource is None:  # deleted (with its guild) since the insert saw it: nothing to add to
-        raise LookupError(f"no resource for {canonical} in guild {guild_id}")
+        raise LookupError(f"no resource for {key} in guild {guild_id}")
     return resource
 
 

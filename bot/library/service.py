@@ -119,13 +119,15 @@ class LibraryService:
                 if fresh is not None:
                     resource_view, share_id = fresh
                     return ShareResult(resource=resource_view, share_id=share_id, first_share=None)
-            resource = await store.resource_by_url(session, guild_id, link.canonical)
+            resource = await store.resource_by_url(session, guild_id, link.key)
             first = await store.first_share(session, resource.id)
             current = await store.tags_of(session, resource.id)
             with session.no_autoflush:  # the resource's changes go out in one UPDATE, below
                 if resource.deleted_at is not None:
                     resource.deleted_at = None  # shared again after removal: it is back
                     resource.deleted_by = None
+                if resource.url.startswith("http://") and link.canonical.startswith("https://"):
+                    resource.url = link.canonical  # the best form seen: https over http
                 # What the searchable text is built from: the title, the notes and the tags.
                 searchable_changed = note is not None
                 if title and resource.title_source != "member":
@@ -175,8 +177,8 @@ class LibraryService:
                 link = parse_link(raw)
             except UserFacingError:
                 continue
-            if is_capturable(link.domain, self._ignored) and link.canonical not in {
-                seen.canonical for seen in links
+            if is_capturable(link.domain, self._ignored) and link.key not in {
+                seen.key for seen in links
             }:
                 links.append(link)
         if not links:
@@ -196,7 +198,7 @@ class LibraryService:
                 if fresh is not None:
                     captured.append(CapturedLink(fresh[0].id, fresh[1], link.canonical, True))
                     continue
-                resource = await store.resource_by_url(session, guild_id, link.canonical)
+                resource = await store.resource_by_url(session, guild_id, link.key)
                 resource_id = resource.id
                 already = await session.scalar(
                     select(LibraryShare.id).where(

@@ -3,9 +3,10 @@
 Hosts follow the fetcher's one rule (`bot.web.hosts.client_url`), so a link is filed under
 the host it is fetched from: `ｅｘａｍｐｌｅ．ｃｏｍ` is `example.com`, IPv6 keeps its brackets.
 
-`canonical_url` decides when two links are "the same resource": scheme and host case, default
-ports, fragments, ``www.``, trailing slashes, query order, tracking parameters and the many forms
-of a YouTube video all collapse to one string.
+`canonical_url` gives a link's clean form, the one the bot stores and shows: scheme and host case,
+default ports, fragments, ``www.``, trailing slashes, query order, tracking parameters and the many
+forms of a YouTube video all collapse to one string. `resource_key` then folds http into https:
+two links are "the same resource" when their keys are equal.
 """
 
 from __future__ import annotations
@@ -42,8 +43,22 @@ _TRAILING_PUNCTUATION = ".,;:!?)]}*_~>'\""
 @dataclass(frozen=True)
 class Link:
     original: str
+    # The clean form: what the bot stores and shows (no tracking parameters, no fragment...).
     canonical: str
     domain: str
+
+    @property
+    def key(self) -> str:
+        """The resource's identity in the library (see `resource_key`)."""
+        return resource_key(self.canonical)
+
+
+def resource_key(canonical: str) -> str:
+    """One resource whatever the scheme: `http://x/a` and `https://x/a` are the same page, as
+    link aggregators treat them. The key is the canonical form with http read as https."""
+    return (
+        "https://" + canonical[len("http://") :] if canonical.startswith("http://") else canonical
+    )
 
 
 def parse_link(text: str) -> Link:

@@ -190,7 +190,7 @@ class RecapService:
         target = channel_id if channel_id is not None else config.channel_id
         if target is None:
             raise UserFacingError(
-                "The recap has no channel yet: a moderator sets one with `/recap settings`."
+                "The recap has no channel yet: a moderator sets one with `/mod recap settings`."
             )
         view = await self.build(guild_id, slot_at, config.top_n)
         now = self._clock.now()

@@ -75,7 +75,7 @@ class SchedulingCore:
         return await catch_up.wait()
 
     async def listed(self, guild_id: int) -> list[ScheduleInfo]:
-        """What /schedule list shows: schedules of kinds that are moderators' business."""
+        """What /mod schedule list shows: schedules of kinds that are moderators' business."""
         infos = await self.schedules.for_guild(guild_id)
         return [info for info in infos if self.registry.is_listed(info.kind)]
 

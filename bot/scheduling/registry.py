@@ -33,7 +33,7 @@ class KindSpec:
     `resume_after_crash`: re-run a slot whose process died mid-run (only for handlers that can
     tell what they already did); otherwise such a slot is marked failed and reported.
     `report_missed`: tell the moderators about slots missed while the bot was down, and
-    `listed`: show the kind's schedules in /schedule list. Both are off for the bot's internal
+    `listed`: show the kind's schedules in /mod schedule list. Both are off for the bot's internal
     or per-member jobs (a chat's next step, digests), which are no moderator's business.
     `concurrency`: at most this many of the kind's handlers run at once (on top of the runner's
     shared limit), for kinds that wait a lot (paced digests) and must not fill the shared slots.

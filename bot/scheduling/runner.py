@@ -44,6 +44,7 @@ from bot.database import SessionFactory
 from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.registry import KindRegistry, KindSpec, SlotContext
 from bot.scheduling.schedules import ScheduleInfo, info_of
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -530,7 +531,9 @@ def _label(info: ScheduleInfo) -> str:
 def _missed_text(info: ScheduleInfo, missed: list[datetime], *, ran: datetime | None) -> str:
     last = missed[-1]
     what = (
-        f"{len(missed)} run(s)" if len(missed) > 1 else f"the run of <t:{int(last.timestamp())}:F>"
+        plural(len(missed), "run")
+        if len(missed) > 1
+        else f"the run of <t:{int(last.timestamp())}:F>"
     )
     tail = " The latest one was posted late instead." if ran is not None else ""
     return (

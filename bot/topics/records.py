@@ -80,7 +80,7 @@ def broken_message(topic: TopicInfo) -> str:
     """What a member or moderator is told about a topic whose channel or role went missing."""
     return (
         f"“{topic.name}” is broken: {topic.broken_reason or 'its channel or role is missing'}. "
-        "A moderator can fix it with `/topic repair`."
+        "A moderator can fix it with `/mod topic repair`."
     )
 
 

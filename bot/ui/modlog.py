@@ -1,4 +1,4 @@
-"""Posting to the moderators' log channel (`/pln settings log_channel`), politely."""
+"""Posting to the moderators' log channel (`/mod settings log_channel`), politely."""
 
 from __future__ import annotations
 

@@ -26,6 +26,7 @@ from bot.errors import UserFacingError
 from bot.scheduling import SlotContext
 from bot.ui.permissions import missing_post_permissions
 from bot.ui.text import discord_timestamp, safe_text, shorten
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ def summary_text(summary: Summary) -> str:
     for stats in summary.questions:
         lines.append(
             f"**Q{stats.number}** {safe_text(shorten(stats.question, 120))}: "
-            f"{stats.replies} answer(s) from {stats.participants} member(s)"
+            f"{plural(stats.replies, 'answer')} from {plural(stats.participants, 'member')}"
         )
-    lines.append(f"{summary.participants} member(s) took part. Thank you!")
+    lines.append(f"{plural(summary.participants, 'member')} took part. Thank you!")
     return "\n".join(lines)[:2000]
 
 
@@ -203,7 +204,7 @@ class ChatRunner:
         now = self.bot.clock.now()
         if action == "pause":
             await self.service.set_state(guild_id, run.id, "paused", actor_id=actor_id)
-            return "Paused: no further questions until `/chat resume`."
+            return "Paused: no further questions until `/mod chat resume`."
         if action == "resume":
             run = await self.service.set_state(
                 guild_id, run.id, "running", actor_id=actor_id, ends_at=max(run.ends_at, now)
@@ -212,7 +213,7 @@ class ChatRunner:
             return "Resumed: the next question comes now."
         if action == "skip":
             if run.state != "running":
-                raise UserFacingError("The chat is paused; `/chat resume` first.")
+                raise UserFacingError("The chat is paused; `/mod chat resume` first.")
             await self._plan(chat, run, now)
             return "The next question comes now."
         if action == "extend":
@@ -386,7 +387,7 @@ class ChatRunner:
         await self.bot.modlog.post(
             chat.guild_id,
             f"Chat #{chat.id} ({safe_text(chat.title, 100)}) is paused: {why}. Fix it, then "
-            f"`/schedule resume {chat.start_schedule_id}` and `/schedule resume "
+            f"`/mod schedule resume {chat.start_schedule_id}` and `/mod schedule resume "
             f"{chat.announce_schedule_id}`.",
         )
 

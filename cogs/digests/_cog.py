@@ -50,6 +50,7 @@ class Pacer:
             self._next = max(loop.time(), self._next) + self._interval
 
 
+@app_commands.guild_only()
 class DigestCog(commands.GroupCog, group_name="digest", group_description="Your weekly digest"):
     tags = app_commands.Group(name="tags", description="Extra tags your digest follows")
 
@@ -128,8 +129,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
         weekday: app_commands.Choice[int] | None = None,
         time: str | None = None,
     ) -> None:
-        guild = interaction.guild
-        assert guild is not None
+        guild = guild_of(interaction)
         options: dict[str, Any] = {}
         if weekday is not None:
             options["weekday"] = weekday.value
@@ -152,8 +152,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
     @app_commands.command(name="preview", description="See your digest as it would be now")
     @app_commands.guild_only()
     async def preview(self, interaction: discord.Interaction[PLNBot]) -> None:
-        guild = interaction.guild
-        assert guild is not None
+        guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         digest = await self.service.select(guild.id, interaction.user.id, self.bot.clock.now())
         for part in render_digest(guild.id, guild.name, digest.entries):

@@ -8,21 +8,19 @@ messages are votes and 🔖 saves, through raw events so old messages count too.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from typing import Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import is_moderator, moderator_only
+from bot.checks import is_moderator
 from bot.core import PLNBot
 from bot.errors import UserFacingError
-from bot.library.export import export
+from bot.library.records import ShareResult
 from bot.library.search import parse_since
 from bot.library.service import LibraryService
 from bot.library.titles import extract_title
@@ -30,6 +28,8 @@ from bot.tags import parse_tags
 from bot.ui.context import guild_of
 from bot.ui.text import safe_text
 from bot.web.fetcher import FetchError
+from bot.wording import plural
+from cogs.library._mod import CaptureModeration, LibraryModeration
 from cogs.library._render import (
     duplicate_notice,
     resource_info,
@@ -38,6 +38,8 @@ from cogs.library._render import (
     tag_list,
 )
 from cogs.library._views import (
+    PostAnyway,
+    PostCard,
     SaveButton,
     TagsModal,
     save_view,
@@ -46,16 +48,12 @@ from cogs.library._views import (
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 _SKIN_TONES = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f]")
 
 
 class Library(commands.Cog):
     library = app_commands.Group(
         name="library", description="The server's resource library", guild_only=True
-    )
-    capture = app_commands.Group(
-        name="capture", description="Channels whose links are saved automatically", parent=library
     )
     resource = app_commands.Group(
         name="resource", description="One resource of the library", guild_only=True
@@ -71,12 +69,22 @@ class Library(commands.Cog):
             name="Save to library", callback=self.save_to_library
         )
         self.save_menu.guild_only = True
+        self.moderation = (
+            LibraryModeration(self.service),
+            CaptureModeration(
+                self.service, content_intent=bot.settings.discord.message_content_intent
+            ),
+        )
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(SaveButton)
         self.bot.tree.add_command(self.save_menu)
+        for group in self.moderation:
+            self.bot.moderation.add_command(group)
 
     async def cog_unload(self) -> None:
+        for group in self.moderation:
+            self.bot.moderation.remove_command(group.name)
         self.bot.tree.remove_command(self.save_menu.name, type=self.save_menu.type)
         self.bot.remove_dynamic_items(SaveButton)
         for task in list(self._title_tasks):
@@ -116,16 +124,33 @@ class Library(commands.Cog):
             member_is_bot=interaction.user.bot,
         )
         card = share_card(result.resource, interaction.user.id, note)
+        if result.first_share is not None:
+            # A re-share counts, and says so privately: one link leaves one card in the channel.
+            notice = duplicate_notice(result.first_share, guild.id, interaction.user.id)
+            view = PostAnyway(interaction.user.id, card, self._post_card(result))
+            await interaction.response.send_message(notice, view=view, ephemeral=True)
+            view.message = await interaction.original_response()
+            return
         async with self.cards.posting():
             await interaction.response.send_message(embed=card, view=save_view(result.resource.id))
             message = await interaction.original_response()
             await self.service.attach_message(guild.id, result.share_id, message.id)
-        if result.first_share is not None:
-            await interaction.followup.send(
-                duplicate_notice(result.first_share, guild.id), ephemeral=True
-            )
         if result.resource.title is None:
             self._start_title_fetch(interaction, result.resource.id, note)
+
+    def _post_card(self, result: ShareResult) -> PostCard:
+        """Posts a re-share's card in the channel after all, as the member's own share."""
+
+        async def post(interaction: discord.Interaction[PLNBot], card: discord.Embed) -> None:
+            guild = guild_of(interaction)
+            async with self.cards.posting():
+                await interaction.response.send_message(
+                    embed=card, view=save_view(result.resource.id)
+                )
+                message = await interaction.original_response()
+                await self.service.attach_message(guild.id, result.share_id, message.id)
+
+        return post
 
     @share.autocomplete("tags")
     async def _share_tags(
@@ -322,78 +347,6 @@ class Library(commands.Cog):
         counts = await self.service.tag_counts(guild_id)
         await send_pages(interaction, tag_list(counts), public_button=False)
 
-    @capture.command(name="add", description="Save links posted in a channel automatically")
-    @app_commands.describe(channel="The channel", tags="Tags every captured link gets")
-    @moderator_only()
-    async def capture_add(
-        self,
-        interaction: discord.Interaction[PLNBot],
-        channel: discord.TextChannel | discord.ForumChannel,
-        tags: app_commands.Range[str, 1, 400] | None = None,
-    ) -> None:
-        guild_id = guild_of(interaction).id
-        parsed = parse_tags(tags)
-        await self.service.set_capture_channel(guild_id, channel.id, parsed, source="moderator")
-        warning = (
-            ""
-            if self.bot.settings.discord.message_content_intent
-            else "\nNote: the message content intent is off, so capture waits until it is on."
-        )
-        shown = " ".join(f"`{t}`" for t in parsed) or "no tags"
-        await interaction.response.send_message(
-            f"Links posted in {channel.mention} are now saved to the library ({shown}).{warning}",
-            ephemeral=True,
-        )
-
-    @capture.command(name="remove", description="Stop saving links from a channel")
-    @app_commands.describe(channel="The channel")
-    @moderator_only()
-    async def capture_remove(
-        self,
-        interaction: discord.Interaction[PLNBot],
-        channel: discord.TextChannel | discord.ForumChannel,
-    ) -> None:
-        guild_id = guild_of(interaction).id
-        await self.service.remove_capture_channel(guild_id, channel.id)
-        await interaction.response.send_message(
-            f"Links in {channel.mention} are no longer captured.", ephemeral=True
-        )
-
-    @capture.command(name="list", description="Channels whose links are captured")
-    @moderator_only()
-    async def capture_list(self, interaction: discord.Interaction[PLNBot]) -> None:
-        guild_id = guild_of(interaction).id
-        channels = await self.service.capture_channels(guild_id)
-        lines = [
-            f"<#{c.channel_id}> — {' '.join(f'`{t}`' for t in c.default_tags) or 'no tags'}"
-            f" ({c.source})"
-            for c in channels[:50]
-        ]
-        text = "\n".join(lines) or "No capture channels yet: `/library capture add`."
-        await interaction.response.send_message(text[:2000], ephemeral=True)
-
-    @library.command(name="export", description="Download the library (moderators)")
-    @app_commands.describe(format="CSV, JSON, or HTML bookmarks any browser can import")
-    @moderator_only()
-    async def library_export(
-        self,
-        interaction: discord.Interaction[PLNBot],
-        format: Literal["csv", "json", "html"] = "csv",
-    ) -> None:
-        guild_id = guild_of(interaction).id
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        resources = await self.service.export(guild_id)
-        name, data = export(resources, format)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise UserFacingError(
-                "The export is larger than Discord's 10 MiB upload limit; try the CSV format."
-            )
-        await interaction.followup.send(
-            f"The library: {len(resources)} resources.",
-            file=discord.File(io.BytesIO(data), filename=name),
-            ephemeral=True,
-        )
-
     # --- capture and reactions -----------------------------------------------------------
 
     async def save_to_library(
@@ -414,7 +367,7 @@ class Library(commands.Cog):
             )
             if captured:
                 ids = ", ".join(f"#{c.resource_id}" for c in captured)
-                reply = f"Added {len(captured)} link(s) to the library: {ids}."
+                reply = f"Added {plural(len(captured), 'link')} to the library: {ids}."
             else:
                 reply = "No new links to add: none found, or they were already saved from here."
             await modal_interaction.response.send_message(reply, ephemeral=True)

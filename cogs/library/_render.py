@@ -45,7 +45,8 @@ def share_card(resource: Resource, sharer_id: int, note: str | None) -> discord.
     return embed
 
 
-def duplicate_notice(first: ShareRef, guild_id: int) -> str:
+def duplicate_notice(first: ShareRef, guild_id: int, member_id: int) -> str:
+    """A re-share's private answer: who shared the link first, when, and where."""
     when = discord_timestamp(first.shared_at.timestamp(), "R")
     where = (
         f" — [jump to it](https://discord.com/channels/{guild_id}/{first.channel_id}/"
@@ -53,9 +54,10 @@ def duplicate_notice(first: ShareRef, guild_id: int) -> str:
         if first.message_id
         else f" in <#{first.channel_id}>"
     )
+    who = "You shared this" if first.member_id == member_id else f"<@{first.member_id}> shared this"
     return (
-        f"This link was already shared by <@{first.member_id}> {when}{where}. "
-        "Your share counts too."
+        f"Already in the library: {who} {when}{where}. Counted as your share, with your tags "
+        "and note; nothing was posted in the channel."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import discord
 
 from bot.ui.context import guild_of
-from bot.ui.paginator import Paginator
+from bot.ui.paginator import OwnedView, Paginator
 from bot.ui.persistent import Persistent
 from bot.ui.replies import report_error, send_ephemeral
 
@@ -60,6 +61,29 @@ def save_view(resource_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(SaveButton(resource_id))
     return view
+
+
+PostCard = Callable[[discord.Interaction[Any], discord.Embed], Awaitable[None]]
+
+
+class PostAnyway(OwnedView):
+    """Under a re-share's private notice: post the card in the channel after all."""
+
+    def __init__(self, owner_id: int, card: discord.Embed, post: PostCard) -> None:
+        super().__init__(owner_id, timeout=600)
+        self._card = card
+        self._post = post
+
+    @discord.ui.button(label="Post it here anyway", style=discord.ButtonStyle.secondary)
+    async def post_anyway(
+        self, interaction: discord.Interaction[Any], _button: discord.ui.Button[Any]
+    ) -> None:
+        self.stop()
+        await self._post(interaction, self._card)
+        if self.message is not None:
+            # The notice may be gone or its token expired; the card is posted either way.
+            with contextlib.suppress(discord.HTTPException):
+                await self.message.edit(view=None)
 
 
 class ResultPages(Paginator):

@@ -7,8 +7,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import PLNBot
+from bot.ui.context import guild_of
 
 
+@app_commands.guild_only()
 class Me(commands.GroupCog, group_name="me", group_description="Your own settings here"):
     def __init__(self, bot: PLNBot) -> None:
         self.bot = bot
@@ -23,8 +25,7 @@ class Me(commands.GroupCog, group_name="me", group_description="Your own setting
     async def privacy(
         self, interaction: discord.Interaction[PLNBot], top_contributors: bool | None = None
     ) -> None:
-        guild = interaction.guild
-        assert guild is not None
+        guild = guild_of(interaction)
         if top_contributors is None:
             current = await self.service.privacy(guild.id, interaction.user.id)
         else:

@@ -1,4 +1,4 @@
-"""Posting a prompt on Discord (a scheduled slot or /prompt post-now), and the suggestion flow."""
+"""Posting a prompt on Discord (a scheduled slot or /mod prompt post-now); the suggestion flow."""
 
 from __future__ import annotations
 
@@ -72,14 +72,14 @@ class PromptPoster:
             await self.bot.modlog.post(
                 slot.schedule.guild_id,
                 f"Prompt schedule #{slot.schedule.id} is paused: {broken}. Fix it, then "
-                f"`/schedule resume {slot.schedule.id}`.",
+                f"`/mod schedule resume {slot.schedule.id}`.",
             )
             return f"paused: {broken}"
         if message is None:
             await self.bot.modlog.post(
                 slot.schedule.guild_id,
                 f"Prompt schedule #{slot.schedule.id} had nothing to post: the prompt bank is "
-                "empty. Add prompts with `/prompt add` or `/prompt import`.",
+                "empty. Add prompts with `/mod prompt add` or `/mod prompt import`.",
             )
             return "empty bank"
         return f"message {message.id}"

@@ -12,6 +12,7 @@ from bot.recap.posting import nonce, post_remaining
 from bot.recap.records import RecapView
 from bot.recap.service import RecapService
 from bot.ui.permissions import missing_post_permissions
+from bot.wording import plural
 from cogs.recap.render import Part, jump_url, render
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class RecapPublisher:
             why = f"its channel <#{view.channel_id}> is gone"
             await self._tell_moderators(view, why)
             raise RecapNotPosted(
-                f"The recap was not posted: {why}. Pick one with `/recap settings`."
+                f"The recap was not posted: {why}. Pick one with `/mod recap settings`."
             )
         missing = missing_post_permissions(channel)
         if missing:
@@ -53,7 +54,7 @@ class RecapPublisher:
             return message.id
 
         ids = await post_remaining(self._service, view, render(view), send)
-        return f"posted recap #{recap_id} in {len(ids)} message(s)"
+        return f"posted recap #{recap_id} in {plural(len(ids), 'message')}"
 
     def first_link(self, view: RecapView, message_id: int) -> str | None:
         assert view.channel_id is not None
@@ -62,5 +63,5 @@ class RecapPublisher:
     async def _tell_moderators(self, view: RecapView, why: str) -> None:
         await self._bot.modlog.post(
             view.guild_id,
-            f"The weekly recap could not be posted: {why}. Fix it, then use `/recap now`.",
+            f"The weekly recap could not be posted: {why}. Fix it, then use `/mod recap now`.",
         )

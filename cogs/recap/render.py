@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -190,3 +191,13 @@ def render_digest(guild_id: int, guild_name: str, entries: Sequence[RecapEntry])
     embeds = _embeds([(title, blocks)])
     embeds[-1].set_footer(text="Change it with /digest in the server; stop it with /digest off.")
     return pack(embeds)
+
+
+async def send_privately(interaction: discord.Interaction[Any], view: RecapView) -> None:
+    """Every part of a recap as the member's private follow-ups (the interaction is deferred)."""
+    for part in render(view):
+        await interaction.followup.send(
+            content=part.content or discord.utils.MISSING,
+            embeds=list(part.embeds),
+            ephemeral=True,
+        )

@@ -1,113 +1,21 @@
-"""/schedule list|preview|pause|resume|delete: every scheduled job of the server, in one place."""
+"""The schedules feature has no member commands: its cog adds `/mod schedule` (`_mod.py`)."""
 
 from __future__ import annotations
 
-import discord
-from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import moderator_only
 from bot.core import PLNBot
-from bot.scheduling import parse_when, preview
-from bot.timezones import search_timezones
-from bot.ui.context import guild_of
-from bot.ui.paginator import Paginator
-from bot.ui.schedules import KIND_NAMES, WHEN_HELP, preview_text, schedule_pages
+from cogs.schedules._mod import ScheduleModeration
 
 
-@app_commands.default_permissions(manage_guild=True)
-class Schedules(
-    commands.GroupCog, group_name="schedule", group_description="Scheduled prompts and chats"
-):
+class Schedules(commands.Cog):
     def __init__(self, bot: PLNBot) -> None:
         self.bot = bot
-        self.core = bot.services.scheduling
-        super().__init__()
+        services = bot.services
+        self.moderation = ScheduleModeration(services.scheduling, services.guilds, bot.clock)
 
-    @app_commands.command(name="list", description="Every schedule of this server")
-    @app_commands.guild_only()
-    @moderator_only()
-    async def list_(self, interaction: discord.Interaction[PLNBot]) -> None:
-        guild = guild_of(interaction)
-        infos = await self.core.listed(guild.id)
-        await Paginator(interaction.user.id, schedule_pages(infos)).send(interaction)
+    async def cog_load(self) -> None:
+        self.bot.moderation.add_command(self.moderation)
 
-    @app_commands.command(name="preview", description="The next 5 runs of a schedule, unsaved")
-    @app_commands.guild_only()
-    @app_commands.describe(
-        when=WHEN_HELP,
-        timezone="IANA zone; the server's zone if left out",
-    )
-    async def preview_(
-        self, interaction: discord.Interaction[PLNBot], when: str, timezone: str | None = None
-    ) -> None:
-        guild = guild_of(interaction)
-        zone = timezone or (await self.bot.services.guilds.settings(guild.id)).timezone
-        rule = parse_when(when, zone, self.bot.clock.now())
-        text = preview_text(rule, preview(rule, self.bot.clock.now()))
-        await interaction.response.send_message(text, ephemeral=True)
-
-    @app_commands.command(name="pause", description="Stop a schedule until it is resumed")
-    @app_commands.guild_only()
-    @moderator_only()
-    async def pause(self, interaction: discord.Interaction[PLNBot], id: int) -> None:
-        await self._set_paused(interaction, id, paused=True)
-
-    @app_commands.command(name="resume", description="Resume a paused schedule from now on")
-    @app_commands.guild_only()
-    @moderator_only()
-    async def resume(self, interaction: discord.Interaction[PLNBot], id: int) -> None:
-        await self._set_paused(interaction, id, paused=False)
-
-    @app_commands.command(name="delete", description="Delete a schedule for good")
-    @app_commands.guild_only()
-    @moderator_only()
-    async def delete(self, interaction: discord.Interaction[PLNBot], id: int) -> None:
-        guild = guild_of(interaction)
-        info = await self.core.schedules.delete(guild.id, id, interaction.user.id)
-        await self.core.changed()
-        kind = KIND_NAMES.get(info.kind, info.kind)
-        await interaction.response.send_message(
-            f"Deleted schedule #{info.id} ({kind}).", ephemeral=True
-        )
-
-    async def _set_paused(
-        self, interaction: discord.Interaction[PLNBot], schedule_id: int, *, paused: bool
-    ) -> None:
-        guild = guild_of(interaction)
-        info = await self.core.schedules.set_paused(
-            guild.id, schedule_id, interaction.user.id, paused
-        )
-        await self.core.changed()
-        if paused:
-            text = f"Paused schedule #{info.id}. `/schedule resume {info.id}` restarts it."
-        elif info.next_run_at is None:
-            text = f"Schedule #{info.id} has no more runs."
-        else:
-            text = (
-                f"Resumed schedule #{info.id}; next run <t:{int(info.next_run_at.timestamp())}:F>."
-            )
-        await interaction.response.send_message(text, ephemeral=True)
-
-    @pause.autocomplete("id")
-    @resume.autocomplete("id")
-    @delete.autocomplete("id")
-    async def _schedule_choices(
-        self, interaction: discord.Interaction[PLNBot], current: str
-    ) -> list[app_commands.Choice[int]]:
-        if interaction.guild is None:
-            return []
-        infos = await self.core.schedules.for_guild(interaction.guild.id)
-        infos = [i for i in infos if not i.kind.endswith(".step")]
-        choices = []
-        for info in infos:
-            name = f"#{info.id} {KIND_NAMES.get(info.kind, info.kind)} {info.label}".strip()
-            if current.strip().lower() in name.lower():
-                choices.append(app_commands.Choice(name=name[:100], value=info.id))
-        return choices[:25]
-
-    @preview_.autocomplete("timezone")
-    async def _timezone_choices(
-        self, _interaction: discord.Interaction[PLNBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=z, value=z) for z in search_timezones(current)]
+    async def cog_unload(self) -> None:
+        self.bot.moderation.remove_command(self.moderation.name)

@@ -29,7 +29,8 @@ class TopicMembership:
         role = guild.get_role(topic.role_id) if topic.role_id else None
         if role is None:
             raise UserFacingError(
-                f"“{topic.name}” has lost its role. A moderator can fix it with `/topic repair`."
+                f"“{topic.name}” has lost its role. "
+                "A moderator can fix it with `/mod topic repair`."
             )
         require_bot_permissions(guild, "manage_roles")
         require_role_below_bot(guild, role)

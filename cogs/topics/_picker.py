@@ -20,6 +20,7 @@ from bot.topics.service import TopicInfo, TopicService
 from bot.ui.context import guild_of
 from bot.ui.persistent import Persistent
 from bot.ui.text import safe_text, shorten
+from bot.wording import plural
 from cogs.topics._membership import Toggled, TopicMembership
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def picker_embed(topics: Sequence[TopicInfo]) -> discord.Embed:
         description="Pick topics in a menu to follow them; pick one you follow to leave it.\n\n",
     )
     if not topics:
-        embed.description = "No topics yet. Moderators create them with `/topic create`."
+        embed.description = "No topics yet. Moderators create them with `/mod topic create`."
         return embed
     lines: list[str] = []
     size = 0
@@ -53,7 +54,7 @@ def picker_embed(topics: Sequence[TopicInfo]) -> discord.Embed:
         lines.append(line)
         size += len(line) + 1
     embed.description = (embed.description or "") + "\n".join(lines)
-    embed.set_footer(text=f"{len(topics)} topics")
+    embed.set_footer(text=plural(len(topics), "topic"))
     return embed
 
 

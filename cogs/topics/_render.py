@@ -8,6 +8,7 @@ import discord
 
 from bot.topics.service import TopicInfo, broken_message
 from bot.ui.text import discord_timestamp, safe_text, shorten
+from bot.wording import plural
 
 TOPICS_PER_PAGE = 10
 _STATE_MARK = {"active": "", "archived": " (archived)", "broken": " (broken)"}
@@ -44,7 +45,7 @@ def list_pages(
         return [
             discord.Embed(
                 title="Topics",
-                description="No topics yet. Moderators create them with `/topic create`; "
+                description="No topics yet. Moderators create them with `/mod topic create`; "
                 "anyone can suggest one with `/topic suggest`.",
                 colour=discord.Colour.blurple(),
             )
@@ -54,9 +55,9 @@ def list_pages(
         embed = discord.Embed(title="Topics", colour=discord.Colour.blurple())
         for topic in topics[start : start + TOPICS_PER_PAGE]:
             channel = f"<#{topic.channel_id}>" if topic.channel_id else "no channel"
-            followers = f"{topic.follower_count} follower{'s' if topic.follower_count != 1 else ''}"
+            followers = plural(topic.follower_count, "follower")
             links = links_this_week.get(topic.channel_id or 0, 0)
-            value = f"{channel} · {followers} · {links} link{'s' if links != 1 else ''} this week"
+            value = f"{channel} · {followers} · {plural(links, 'link')} this week"
             if topic.description:
                 value += "\n" + safe_text(topic.description, 300)
             embed.add_field(
@@ -64,6 +65,6 @@ def list_pages(
                 value=shorten(value, 1024),
                 inline=False,
             )
-        embed.set_footer(text=f"{len(topics)} topics")
+        embed.set_footer(text=plural(len(topics), "topic"))
         pages.append(embed)
     return pages

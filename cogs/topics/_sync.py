@@ -11,6 +11,7 @@ from bot.library.service import LibraryService
 from bot.topics.service import TopicInfo, TopicService
 from bot.ui.modlog import ModLog
 from bot.ui.text import safe_text
+from bot.wording import plural
 from cogs.topics import _discord as pieces
 from cogs.topics._workflows import TopicWorkflows
 
@@ -64,7 +65,7 @@ class TopicSync:
             guild,
             None,
             f"⚠️ Topic **{safe_text(topic.name)}** is broken: {safe_text(what)}. Followers are "
-            f"kept. Run `/topic repair name:{topic.name}` to recreate it.",
+            f"kept. Run `/mod topic repair name:{topic.name}` to recreate it.",
         )
 
     async def channel_renamed(self, channel: discord.abc.GuildChannel) -> None:
@@ -118,7 +119,7 @@ class TopicSync:
     async def repair(self, guild: discord.Guild, topic: TopicInfo, actor: discord.abc.User) -> str:
         """Recreate what is missing (role, channel, or both) and clear the broken state."""
         pieces.require_bot_permissions(guild, "manage_channels", "manage_roles")
-        reason = f"/topic repair by {actor} ({actor.id})"
+        reason = f"/mod topic repair by {actor} ({actor.id})"
         settings = await self._topics.settings(guild.id)
         mod_role = (await self._guilds.settings(guild.id)).moderator_role_id
         role = pieces.role_of(guild, topic)
@@ -190,5 +191,5 @@ class TopicSync:
             repaired,
             f"🛠️ {actor.mention} repaired topic **{safe_text(repaired.name)}**: recreated {what}.",
         )
-        extra = f" Gave the role back to {restored} followers." if restored else ""
+        extra = f" Gave the role back to {plural(restored, 'follower')}." if restored else ""
         return f"Repaired **{safe_text(repaired.name)}**: recreated {what}.{extra}"

@@ -56,7 +56,7 @@ class TopicWorkflows:
         )
         settings = await self._topics.settings(guild.id)
         guild_settings = await self._guilds.settings(guild.id)
-        reason = f"/topic create by {actor} ({actor.id})"
+        reason = f"/mod topic create by {actor} ({actor.id})"
         channel, role, created = await pieces.create_pieces(
             guild, new, settings, guild_settings.moderator_role_id, reason=reason
         )

@@ -10,6 +10,7 @@ handler, for fault injection and for schema lookup.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,8 @@ class Services:
     rate_limits: RateLimits | None = None
     interaction_deadline: float = 3.0
     followup_window: float = 15 * 60
+    # Seconds each REST request takes to reach Discord (real time), as over a real network.
+    latency: float = 0.0
     requests: list[RecordedRequest] = field(default_factory=list)
 
 
@@ -163,6 +166,8 @@ def make_handler(
     spec: RouteSpec, services: Services
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
+        if services.latency:
+            await asyncio.sleep(services.latency)  # the request is "on its way" to Discord
         record = RecordedRequest(request.method, request.path, spec.template)
         services.requests.append(record)
         response = await _pipeline(spec, services, request, record)

@@ -21,7 +21,7 @@ async def schedule_chat(world: World) -> None:
     emu = world.emu
     interaction = await world.invoke(
         world.mod,
-        "chat schedule",
+        "mod chat schedule",
         {
             "title": "EdChat",
             "when": "weekly on thu at 19:00",
@@ -36,7 +36,7 @@ async def schedule_chat(world: World) -> None:
         {"questions": "What worked?\nWhat did not?\nWhat next?"},
     )
     done = await emu.wait_for_followup(submitted)
-    assert "Scheduled chat #1 with 3 question(s)" in done.content, done.content
+    assert "Scheduled chat #1 with 3 questions" in done.content, done.content
 
 
 async def test_a_weekly_chat_runs_from_event_to_archive(world: World) -> None:
@@ -69,7 +69,7 @@ async def test_a_weekly_chat_runs_from_event_to_archive(world: World) -> None:
     await world.tick(timedelta(minutes=10))
     summary = world.bot_posts(thread)[-1].content
     assert "summary" in summary
-    assert "2 answer(s) from 2 member(s)" in summary and "1 answer(s) from 1 member(s)" in summary
+    assert "2 answers from 2 members" in summary and "1 answer from 1 member" in summary
     assert "summary" in world.bot_posts(world.general)[-1].content
     # The next week's event replaces the finished one.
     upcoming = [e for e in world.guild.scheduled_events.values() if e.status == 1]
@@ -87,7 +87,7 @@ async def test_moderators_steer_a_running_chat(world: World) -> None:
     [thread] = world.threads()
 
     async def control(command: str, options: dict[str, Any] | None = None) -> str:
-        interaction = await world.invoke(world.mod, f"chat {command}", options, channel=thread)
+        interaction = await world.invoke(world.mod, f"mod chat {command}", options, channel=thread)
         return (await world.emu.wait_for_response(interaction)).content
 
     def last() -> str:
@@ -154,7 +154,7 @@ async def test_a_chat_whose_bot_lost_permissions_is_paused_and_moderators_told(
     reports = [m.content for m in world.bot_posts(world.log)]
     assert any("is paused" in r and "Create Public Threads" in r for r in reports), reports
     assert not any("failed" in r for r in reports)  # one clear message, not two
-    listing = text_of(await world.run(world.mod, "schedule list"))
+    listing = text_of(await world.run(world.mod, "mod schedule list"))
     assert listing.count("paused") == 2  # the chat and its announcement
 
 
@@ -166,12 +166,12 @@ def bot_cannot_create_threads(world: World) -> bool:
 
 
 async def test_a_chat_on_a_forum_topic_is_refused_with_a_way_out(world: World) -> None:
-    created = await world.run(world.mod, "topic create", {"name": "Reading", "kind": "forum"})
+    created = await world.run(world.mod, "mod topic create", {"name": "Reading", "kind": "forum"})
     assert "Created" in created.content, created.content
 
     refused = await world.run(
         world.mod,
-        "chat schedule",
+        "mod chat schedule",
         {"title": "Book club", "when": "weekly on thu at 19:00", "topic": "Reading"},
     )
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from support.world import MakeWorld, World, text_of
 
 from bot.settings import WebSettings
-from discord_emulator import Message
+from discord_emulator import EmulatorUsageError, Message
 
 pytestmark = pytest.mark.e2e
 
@@ -76,17 +76,29 @@ async def test_a_member_shares_a_link_and_a_second_is_told_it_was_shared(world: 
 
     assert await world.eventually(card_recorded)  # so reactions on the card count as votes
 
-    interaction = await world.invoke(
-        world.bob, "share", {"url": "HTTPS://edutopia.org/article/fractions/?fbclid=abc#top"}
+    # Bob and Carol share it again (http, no www, tracking): one card stays in the channel.
+    cards_before = len(world.bot_posts(world.general)) + 1
+    notice = await world.run(
+        world.bob, "share", {"url": "http://edutopia.org/article/fractions/?fbclid=abc#top"}
     )
-    again = await emu.wait_for_response(interaction)
-    notice = await emu.wait_for_followup(interaction)
-    assert notice.ephemeral and "already shared by" in notice.content
-    assert f"<@{world.alice.user.id}>" in notice.content
+    assert notice.ephemeral and "Already in the library" in notice.content
+    assert f"<@{world.alice.user.id}> shared this" in notice.content
     assert f"/{world.general.id}/{card.id}" in notice.content  # the jump link
-    assert "Teaching fractions" in text_of(again)
+    again = await world.run(world.carol, "share", {"url": "https://edutopia.org/article/fractions"})
+    assert again.ephemeral and "Counted as your share" in again.content
+    own = await world.run(world.alice, "share", {"url": "https://edutopia.org/article/fractions"})
+    assert "You shared this" in own.content
+    public = [m for m in world.emu.history(world.general) if not m.ephemeral]
+    assert len(public) == cards_before  # still one card
     found = await world.bot.services.library.search(world.guild.id, "fractions")
-    assert len(found) == 1 and found[0].shares == 2
+    assert len(found) == 1 and found[0].shares == 4
+    assert found[0].url == "https://edutopia.org/article/fractions"  # clean, https
+
+    # Bob wants it seen here after all.
+    click = await emu.click(world.bob, notice, "Post it here anyway")
+    posted = await emu.wait_for_response(click)
+    assert not posted.ephemeral and "Teaching fractions" in text_of(posted)
+    assert f"<@{world.bob.user.id}>" in text_of(posted)
 
     # bad input: a private explanation and nothing saved
     refused = await world.run(world.bob, "share", {"url": "javascript:alert(1)"})
@@ -112,7 +124,7 @@ async def test_the_title_is_fetched_in_the_background(world: World, page_server:
 async def test_topic_links_are_captured_searched_paged_voted_and_saved(world: World) -> None:
     emu = world.emu
     reply = await world.run(
-        world.mod, "library capture add", {"channel": world.channels["math-topic"], "tags": "math"}
+        world.mod, "mod capture add", {"channel": world.channels["math-topic"], "tags": "math"}
     )
     assert "now saved" in reply.content
     posted = await emu.post_message(
@@ -198,13 +210,16 @@ async def test_a_moderator_exports_the_library_and_it_parses_back(world: World) 
             "share",
             {"url": f"https://e{number}.example/", "title": f"=cmd {number}", "tags": "x"},
         )
-    refused = await world.run(world.alice, "library export", {"format": "csv"})
+    with pytest.raises(EmulatorUsageError, match="cannot see 'mod'"):
+        await world.run(world.alice, "mod library export", {"format": "csv"})
+    # Even if a server's admins show /mod to everyone, the bot checks who asks.
+    refused = await world.run(
+        world.alice, "mod library export", {"format": "csv"}, bypass_default_permissions=True
+    )
     assert "moderators" in refused.content
     exports: dict[str, bytes] = {}
     for fmt in ("csv", "json", "html"):
-        interaction = await emu.invoke(
-            world.mod, "library export", {"format": fmt}, channel=world.general
-        )
+        interaction = await world.invoke(world.mod, "mod library export", {"format": fmt})
         reply = await emu.wait_for_followup(interaction)
         assert reply.ephemeral and reply.attachments
         exports[fmt] = emu.attachment_bytes(reply)
@@ -255,7 +270,10 @@ async def test_sharers_and_moderators_edit_and_remove_resources(world: World) ->
     untagged = await world.run(world.mod, "resource untag", {"id": rid, "tags": "old"})
     assert "`better` `new`" in untagged.content and "`old`" not in untagged.content
     refused = await world.run(
-        world.bob, "library capture add", {"channel": world.channels["math-topic"]}
+        world.bob,
+        "mod capture add",
+        {"channel": world.channels["math-topic"]},
+        bypass_default_permissions=True,
     )
     assert "moderators" in refused.content
     removed = await world.run(world.mod, "resource remove", {"id": rid})

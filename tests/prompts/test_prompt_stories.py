@@ -20,10 +20,10 @@ async def world(make_world: MakeWorld, database_url: str) -> World:
 
 async def schedule_prompts(world: World, when: str, **options: Any) -> None:
     for text in ("What surprised you this week?", "Share one tool you love.", "What will you try?"):
-        reply = await world.run(world.mod, "prompt add", {"text": text})
+        reply = await world.run(world.mod, "mod prompt add", {"text": text})
         assert "Added prompt" in reply.content, reply.content
     interaction = await world.invoke(
-        world.mod, "prompt schedule", {"when": when, "channel": world.general, **options}
+        world.mod, "mod prompt schedule", {"when": when, "channel": world.general, **options}
     )
     preview = await world.emu.wait_for_response(interaction)
     assert "Next runs:" in preview.content and preview.content.count("<t:") >= 10
@@ -50,7 +50,7 @@ async def test_a_moderator_schedules_daily_prompts_and_they_post_on_time_once(wo
     await world.tick(timedelta(days=1))
     posts = world.bot_posts(world.general)
     assert len(posts) == 2 and "Share one tool you love." in posts[1].content
-    listing = await world.run(world.mod, "schedule list")
+    listing = await world.run(world.mod, "mod schedule list")
     assert "every day at 09:00 (America/New" in text_of(listing)
 
 
@@ -68,7 +68,7 @@ async def test_a_restart_over_a_slot_posts_late_within_grace_and_reports_older_o
     await world.restart(timedelta(days=3, hours=2))
     assert len(world.bot_posts(world.general)) == 2  # nothing posted, and never twice
     reports = [m.content for m in world.bot_posts(world.log)]
-    assert any("missed 3 run(s)" in r for r in reports), reports
+    assert any("missed 3 runs" in r for r in reports), reports
 
 
 async def test_a_dst_week_keeps_the_local_time(world: World) -> None:
@@ -82,7 +82,7 @@ async def test_a_dst_week_keeps_the_local_time(world: World) -> None:
 
 
 async def test_an_empty_bank_posts_nothing_and_tells_the_moderators(world: World) -> None:
-    interaction = await world.invoke(world.mod, "prompt post-now", {"channel": world.general})
+    interaction = await world.invoke(world.mod, "mod prompt post-now", {"channel": world.general})
     reply = await world.emu.wait_for_followup(interaction)
     assert "empty" in reply.content
     assert world.bot_posts(world.general) == []
@@ -113,5 +113,5 @@ async def test_a_member_suggests_a_prompt_and_a_moderator_approves_it(world: Wor
     assert "What made you smile?" in card.content and card.components
     click = await world.emu.click(world.mod, card, "Approve")
     assert "approved" in (await world.emu.wait_for_followup(click)).content
-    listing = await world.run(world.mod, "prompt list")
+    listing = await world.run(world.mod, "mod prompt list")
     assert "What made you smile?" in text_of(listing)

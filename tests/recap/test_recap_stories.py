@@ -42,14 +42,15 @@ async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_preview
     reply = await world.emu.wait_for_followup(
         await world.invoke(
             world.mod,
-            "recap settings",
+            "mod recap settings",
             {"channel": world.channels["recap"], "weekday": 1, "time": "09:00", "top": 5},
         )
     )
     assert "every Tuesday at 09:00 (America/New_York)" in reply.content, reply.content
-    await _share(world, world.alice, "https://example.org/pizza", "Fractions with pizza")
+    pizza = "https://example.org/pizza?utm_source=newsletter&utm_medium=email"
+    await _share(world, world.alice, pizza, "Fractions with pizza")
     world.clock.advance(timedelta(hours=1))
-    await _share(world, world.bob, "https://example.org/pizza")  # a re-share: 2 members
+    await _share(world, world.bob, "http://www.example.org/pizza/")  # a re-share: 2 members
     await _share(world, world.carol, "https://example.org/geometry", "Geometry @everyone")
     poem = await _share(world, world.alice, "https://example.org/poem", "Poetry")
     await _share(world, world.alice, "https://example.org/poem")  # same member: counts once
@@ -64,7 +65,7 @@ async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_preview
     await eventually(both_votes_recorded)
 
     world.clock.set(TUESDAY_9AM - timedelta(minutes=5))
-    interaction, _ = await world.followup(world.mod, "recap preview")
+    interaction, _ = await world.followup(world.mod, "mod recap preview")
 
     def preview_parts() -> list[Message]:
         return [
@@ -85,6 +86,7 @@ async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_preview
     assert "shared by 2 members · 0 ⭐" in text
     assert "shared by 1 member · 1 ⭐" in text
     assert "@everyone" not in text  # escaped
+    assert "(https://example.org/pizza)" in text and "utm_" not in text  # the clean link
     assert "first by alice" in text  # named, never pinged
     assert all(m.mentions == [] for m in posted if hasattr(m, "mentions"))
     assert "Ranked by distinct members" in embeds_of(posted)[-1][2]
@@ -96,7 +98,7 @@ async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_preview
     assert (await world.tick_to(TUESDAY_9AM + timedelta(minutes=1))).done == []
     assert len(world.bot_posts(world.channels["recap"])) == len(posted)
     # Members look back at it.
-    history = await world.run(world.mod, "recap history")
+    history = await world.run(world.mod, "mod recap history")
     assert str(posted[0].id) in history.embeds[0]["description"]
     _, week = await world.followup(world.alice, "recap week", {"date": "2026-03-02"})
     assert "Fractions with pizza" in embeds_of([week])[0][1]
@@ -106,14 +108,19 @@ async def test_a_week_of_shares_becomes_the_recap_at_the_slot_exactly_as_preview
 
 async def test_bad_settings_are_refused_and_nothing_is_saved(world: World) -> None:
     bad_top = await world.run(
-        world.mod, "recap settings", {"channel": world.channels["recap"], "top": 26}
+        world.mod, "mod recap settings", {"channel": world.channels["recap"], "top": 26}
     )
     assert "1 to 25" in bad_top.content
     bad_time = await world.run(
-        world.mod, "recap settings", {"channel": world.channels["recap"], "time": "25:99"}
+        world.mod, "mod recap settings", {"channel": world.channels["recap"], "time": "25:99"}
     )
     assert "not a time" in bad_time.content
-    not_mod = await world.run(world.alice, "recap settings", {"channel": world.channels["recap"]})
+    not_mod = await world.run(
+        world.alice,
+        "mod recap settings",
+        {"channel": world.channels["recap"]},
+        bypass_default_permissions=True,
+    )
     assert "moderators" in not_mod.content
     world.emu.set_overwrite(
         world.channels["recap"], world.emu.bot_member(world.guild), deny=int(Permission.EMBED_LINKS)
@@ -125,7 +132,7 @@ async def test_bad_settings_are_refused_and_nothing_is_saved(world: World) -> No
             .embed_links
         )
     )
-    closed = await world.run(world.mod, "recap settings", {"channel": world.channels["recap"]})
+    closed = await world.run(world.mod, "mod recap settings", {"channel": world.channels["recap"]})
     assert "I need Embed Links" in closed.content, closed.content
     assert await world.bot.services.scheduling.schedules.for_guild(world.guild.id) == []
     assert not (await world.bot.get_cog("Recap").service.config(world.guild.id)).enabled  # type: ignore[union-attr]
@@ -137,7 +144,7 @@ async def test_a_member_leaves_the_top_contributors(world: World) -> None:
     await _share(world, world.alice, "https://example.org/pizza", "Fractions with pizza")
     await world.emu.wait_for_followup(
         await world.invoke(
-            world.mod, "recap settings", {"channel": world.channels["recap"], "weekday": 1}
+            world.mod, "mod recap settings", {"channel": world.channels["recap"], "weekday": 1}
         )
     )
     report = await world.tick_to(TUESDAY_9AM)
@@ -162,7 +169,7 @@ async def test_a_restart_during_posting_finishes_without_duplicates(world: World
     await world.emu.wait_for_followup(
         await world.invoke(
             world.mod,
-            "recap settings",
+            "mod recap settings",
             {"channel": world.channels["recap"], "weekday": 1, "time": "09:00", "top": 25},
         )
     )
@@ -197,14 +204,14 @@ async def test_a_restart_during_posting_finishes_without_duplicates(world: World
 async def test_recap_and_digests_follow_a_change_of_the_servers_time_zone(world: World) -> None:
     await world.emu.wait_for_followup(
         await world.invoke(
-            world.mod, "recap settings", {"channel": world.channels["recap"], "weekday": 1}
+            world.mod, "mod recap settings", {"channel": world.channels["recap"], "weekday": 1}
         )
     )
     await world.emu.wait_for_followup(
         await world.invoke(world.alice, "digest on", {"weekday": 4, "time": "18:00"})
     )
 
-    changed = await world.run(world.mod, "pln settings", {"timezone": "Europe/London"})
+    changed = await world.run(world.mod, "mod settings", {"timezone": "Europe/London"})
     assert "Settings saved." in changed.content
 
     async def moved() -> list[ScheduleInfo] | None:

@@ -119,7 +119,7 @@ async def test_downtime_within_grace_posts_the_latest_slot_late_and_reports_the_
     assert report.done == [(schedule_id, datetime(2026, 3, 5, 13, tzinfo=UTC))]
     assert recorder.slots[0].late
     assert [slot.day for _, slot in report.missed] == [2, 3, 4]
-    assert len(recorder.reports) == 1 and "missed 3 run(s)" in recorder.reports[0][1]
+    assert len(recorder.reports) == 1 and "missed 3 runs" in recorder.reports[0][1]
     statuses = [(r.slot_at.day, r.status, r.late) for r in await service.runs(GUILD, schedule_id)]
     assert statuses == [
         (2, "missed", False),

@@ -10,7 +10,7 @@ import pytest
 from support.world import MakeWorld, World
 
 from bot.core import PLNBot
-from discord_emulator import Message
+from discord_emulator import EmulatorUsageError, Message, Permission
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 
@@ -38,26 +38,27 @@ async def test_about_answers_privately(world: World) -> None:
 
 
 async def test_moderator_sets_the_time_zone_and_it_persists(world: World) -> None:
-    saved = await world.run(world.mod, "pln settings", {"timezone": "Europe/London"})
+    saved = await world.run(world.mod, "mod settings", {"timezone": "Europe/London"})
     assert saved.content == "Settings saved." and saved.ephemeral
     shown = await world.run(world.alice, "pln settings")
     assert field(shown, "Time zone") == "Europe/London"
 
 
 async def test_time_zone_autocomplete(world: World) -> None:
-    choices = await world.emu.autocomplete(
-        world.mod,
-        "pln settings",
-        {"timezone": "Europe/Lon"},
-        focused="timezone",
-        channel=world.general,
+    choices = await world.autocomplete(
+        world.mod, "mod settings", {"timezone": "Europe/Lon"}, focused="timezone"
     )
     assert "Europe/London" in [c["value"] for c in choices]
 
 
 async def test_member_cannot_change_settings(world: World) -> None:
-    refused = await world.run(world.alice, "pln settings", {"timezone": "Asia/Tokyo"})
-    assert refused.ephemeral and "Settings saved." not in refused.content
+    with pytest.raises(EmulatorUsageError, match="cannot see 'mod'"):
+        await world.run(world.alice, "mod settings", {"timezone": "Asia/Tokyo"})
+    # Shown to everyone by a server's admins, /mod is still checked by the bot.
+    refused = await world.run(
+        world.alice, "mod settings", {"timezone": "Asia/Tokyo"}, bypass_default_permissions=True
+    )
+    assert refused.ephemeral and "for moderators" in refused.content
     shown = await world.run(world.mod, "pln settings")
     assert field(shown, "Time zone") != "Asia/Tokyo"
 
@@ -65,7 +66,7 @@ async def test_member_cannot_change_settings(world: World) -> None:
 async def test_moderator_role_mention_never_pings(world: World) -> None:
     emu = world.emu
     helpers = emu.create_role(world.guild, "helpers", mentionable=True)
-    saved = await world.run(world.mod, "pln settings", {"moderator_role": helpers})
+    saved = await world.run(world.mod, "mod settings", {"moderator_role": helpers})
     assert f"<@&{helpers.id}>" in str(saved.embeds)
     assert (saved.mention_roles, saved.mention_everyone) == ([], False)
 
@@ -118,3 +119,24 @@ async def test_unexpected_error_gives_an_error_id(make_world: MakeWorld) -> None
     world = await make_world(before_sync=add_broken_command)
     reply = await world.run(world.alice, "broken")
     assert reply.ephemeral and re.search(r"\b[0-9a-f]{8}\b", reply.content), reply.content
+
+
+async def test_members_do_not_see_moderator_commands_and_moderators_do(world: World) -> None:
+    synced = {c["name"]: c for c in world.emu.synced_commands()}
+    mod = synced["mod"]
+    assert int(mod["default_member_permissions"]) == int(Permission.MANAGE_GUILD)
+    # A member's command works; the moderators' one is not even offered to them.
+    assert (await world.run(world.alice, "topic list")).ephemeral
+    with pytest.raises(EmulatorUsageError, match="cannot see 'mod'"):
+        await world.run(world.alice, "mod topic create", {"name": "Sneaky"})
+    # A member with Manage Server sees /mod without any admin override.
+    owner = world.emu.create_member(world.guild, "owner", permissions=int(Permission.MANAGE_GUILD))
+    shown = await world.run(owner, "mod settings", bypass_default_permissions=False)
+    assert shown.embeds[0]["title"] == "Server settings"
+    # The moderator role set with /mod settings works once admins grant /mod to it.
+    listed = await world.run(world.mod, "mod schedule list")
+    assert listed.ephemeral
+
+
+async def test_a_command_is_not_offered_in_direct_messages(world: World) -> None:
+    assert all(c.get("contexts") == [0] for c in world.emu.synced_commands())

@@ -174,6 +174,19 @@ class World:
         kw.setdefault("bypass_default_permissions", who is self.mod)
         return await self.emu.invoke(who, command, options, channel=channel or self.general, **kw)
 
+    async def autocomplete(
+        self, who: Member, command: str, options: dict[str, Any], *, focused: str
+    ) -> list[Any]:
+        """The choices the bot offers while `who` types option `focused` in #general."""
+        return await self.emu.autocomplete(
+            who,
+            command,
+            options,
+            focused=focused,
+            channel=self.general,
+            bypass_default_permissions=who is self.mod,
+        )
+
     async def run(
         self,
         who: Member,
@@ -202,7 +215,7 @@ class World:
         self.clock.set(instant)
         runner = self.bot.services.scheduling.runner
         report = await runner.run_due()
-        # A change (/chat skip) re-arms the real alarm for "now": its pass may have claimed the
+        # A change (/mod chat skip) re-arms the real alarm for "now": its pass may have claimed the
         # slot, and runs it in the background; wait for that too.
         await runner.join()
         return report

@@ -167,7 +167,7 @@ async def test_broken_and_repaired(service: TopicService) -> None:
     )
     assert broken.state == "broken" and broken.channel_id is None and broken.role_id == 88
     assert await service.active_topics(GUILD) == []
-    with pytest.raises(UserFacingError, match="/topic repair"):
+    with pytest.raises(UserFacingError, match="/mod topic repair"):
         await service.follow(GUILD, BOB, topic.id)
     fixed = await service.repaired(GUILD, MOD, topic.id, channel_id=99)
     assert fixed.state == "active" and fixed.channel_id == 99 and fixed.follower_count == 1

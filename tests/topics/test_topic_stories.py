@@ -32,13 +32,13 @@ async def world(make_world: MakeWorld) -> World:
 
 async def test_moderator_creates_topics_posts_a_picker_and_members_join(world: World) -> None:
     emu = world.emu
-    await world.run(world.mod, "topic settings", {"visibility": "opt-in"})
+    await world.run(world.mod, "mod topic settings", {"visibility": "opt-in"})
     for name, kind in [
         ("Project Based Learning", "text"),
         ("AI in Class", "text"),
         ("Reading", "forum"),
     ]:
-        reply = await world.run(world.mod, "topic create", {"name": name, "kind": kind})
+        reply = await world.run(world.mod, "mod topic create", {"name": name, "kind": kind})
         assert "Created" in reply.content, reply.content
     pbl = world.channel_named("project-based-learning")
     ai = world.channel_named("ai-in-class")
@@ -52,7 +52,7 @@ async def test_moderator_creates_topics_posts_a_picker_and_members_join(world: W
     assert not world.can_see(world.alice, pbl)
     assert world.can_see(world.mod, pbl)
 
-    await world.run(world.mod, "topic picker", {"channel": world.general})
+    await world.run(world.mod, "mod topic picker", {"channel": world.general})
     picker = await emu.wait_for_message(world.general, lambda m: bool(m.components))
     # alice joins two topics through the picker
     pick = await emu.select(
@@ -99,7 +99,7 @@ def _picker_options(world: World) -> list[dict[str, Any]]:
 
 
 async def create(world: World, name: str, **options: Any) -> Message:
-    return await world.run(world.mod, "topic create", {"name": name, **options})
+    return await world.run(world.mod, "mod topic create", {"name": name, **options})
 
 
 async def test_a_member_suggests_a_topic_and_a_moderator_approves_it(world: World) -> None:
@@ -153,7 +153,7 @@ async def test_a_topic_is_archived_and_restored_with_its_followers(world: World)
     role = world.role_named("History")
     assert role.id in world.alice.roles
 
-    reply = await world.run(world.mod, "topic archive", {"name": "History"})
+    reply = await world.run(world.mod, "mod topic archive", {"name": "History"})
     assert "Archived" in reply.content
     parent = emu.state.channels[channel.parent_id or 0]
     assert parent.name == "Topics archive"
@@ -164,7 +164,7 @@ async def test_a_topic_is_archived_and_restored_with_its_followers(world: World)
     refused = await world.run(world.bob, "topic join", {"name": "History"})
     assert "archived" in refused.content
 
-    reply = await world.run(world.mod, "topic restore", {"name": "History"})
+    reply = await world.run(world.mod, "mod topic restore", {"name": "History"})
     assert "Restored" in reply.content and "1 followers" in reply.content
     assert emu.state.channels[channel.parent_id or 0].name == "Topics"
     perms = channel_permissions(world.guild, world.alice, channel, None)
@@ -192,7 +192,9 @@ async def test_a_failed_follow_up_of_a_change_is_told_to_the_moderators(world: W
         await session.execute(
             update(Topic).where(Topic.name == "Geology").values(default_tags=["b" * 37])
         )
-    reply = await world.run(world.mod, "topic edit", {"name": "Geology", "description": "Rocks"})
+    reply = await world.run(
+        world.mod, "mod topic edit", {"name": "Geology", "description": "Rocks"}
+    )
     assert "Saved" in reply.content  # the change itself is done
     told = await world.emu.wait_for_message(world.log, lambda m: "⚠️" in m.content)
     assert "could not be updated" in told.content and "at most 32 characters" in told.content
@@ -206,11 +208,11 @@ async def test_a_deleted_topic_channel_is_detected_and_repaired(world: World) ->
     assert channel is not None
     delete_by_hand(world, channel)
     warning = await emu.wait_for_message(world.log, lambda m: "broken" in m.content)
-    assert "/topic repair" in warning.content
+    assert "/mod topic repair" in warning.content
     refused = await world.run(world.bob, "topic join", {"name": "Music"})
-    assert "broken" in refused.content and "/topic repair" in refused.content
+    assert "broken" in refused.content and "/mod topic repair" in refused.content
 
-    reply = await world.run(world.mod, "topic repair", {"name": "Music"})
+    reply = await world.run(world.mod, "mod topic repair", {"name": "Music"})
     assert "recreated channel" in reply.content
     repaired = world.channel_named("music")
     assert repaired is not None and repaired.id != channel.id
@@ -223,7 +225,7 @@ async def test_a_deleted_topic_channel_is_detected_and_repaired(world: World) ->
 async def test_a_member_cannot_create_topics_even_invoking_directly(world: World) -> None:
     interaction = await world.emu.invoke(
         world.bob,
-        "topic create",
+        "mod topic create",
         {"name": "Sneaky"},
         channel=world.general,
         bypass_default_permissions=True,
@@ -275,13 +277,13 @@ async def test_the_picker_follows_topic_changes_and_survives_a_restart(world: Wo
     emu = world.emu
     await create(world, "Art")
     await create(world, "Biology")
-    await world.run(world.mod, "topic picker")
+    await world.run(world.mod, "mod topic picker")
     picker = await emu.wait_for_message(world.general, lambda m: bool(m.components))
     assert [o["label"] for o in _picker_options(world)] == ["Art", "Biology"]
 
     await create(world, "Chemistry", emoji="⚗️")
     await emu.wait_until(lambda: len(_picker_options(world)) == 3 or None)
-    await world.run(world.mod, "topic archive", {"name": "Art"})
+    await world.run(world.mod, "mod topic archive", {"name": "Art"})
     await emu.wait_until(lambda: len(_picker_options(world)) == 2 or None)
 
     # The bot restarts: the old message's menu still works.
@@ -318,7 +320,7 @@ async def test_join_autocomplete_offers_active_topics(world: World) -> None:
     await create(world, "Science")
     await create(world, "Computer Science")
     await create(world, "Spanish")
-    await world.run(world.mod, "topic archive", {"name": "Spanish"})
+    await world.run(world.mod, "mod topic archive", {"name": "Spanish"})
     choices = await world.emu.autocomplete(
         world.alice, "topic join", {"name": "sci"}, focused="name", channel=world.general
     )
@@ -343,7 +345,7 @@ async def test_edits_and_renames_by_hand_stay_in_step(world: World) -> None:
     emu = world.emu
     await create(world, "Maths")
     reply = await world.run(
-        world.mod, "topic edit", {"name": "Maths", "new_name": "Mathematics", "tags": "math"}
+        world.mod, "mod topic edit", {"name": "Maths", "new_name": "Mathematics", "tags": "math"}
     )
     assert "Saved" in reply.content
     channel = world.channel_named("mathematics")
@@ -362,11 +364,11 @@ async def test_switching_to_opt_in_hides_topics_from_non_followers(world: World)
     channel = world.channel_named("design")
     assert channel is not None and world.can_see(world.alice, channel)
     await world.run(world.bob, "topic join", {"name": "Design"})
-    reply = await world.run(world.mod, "topic settings", {"visibility": "opt-in"})
+    reply = await world.run(world.mod, "mod topic settings", {"visibility": "opt-in"})
     assert "opt-in" in reply.content and "1 topic channels" in reply.content
     assert not world.can_see(world.alice, channel)
     assert world.can_see(world.bob, channel) and world.can_see(world.mod, channel)
-    await world.run(world.mod, "topic settings", {"visibility": "open"})
+    await world.run(world.mod, "mod topic settings", {"visibility": "open"})
     assert world.can_see(world.alice, channel)
 
 
