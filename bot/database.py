@@ -33,12 +33,23 @@ SQLITE_MMAP_BYTES = 2**31
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# asyncpg prepares every statement; from its sixth run on a connection PostgreSQL may switch to a
+# generic plan, which cannot know how many rows a guild, a week or a search word selects. The
+# bot's statements are few and their best plans depend on their parameters (a recap's per-topic
+# ranking is many times slower on its generic plan), so every session plans each run anew.
+POSTGRES_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine; SQLite gets its directory created and its pragmas on every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True)
+        return create_async_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            connect_args={"server_settings": POSTGRES_SESSION_SETTINGS},
+        )
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(

@@ -153,3 +153,21 @@ async def test_backup_refuses_to_overwrite_and_explains_postgres(
         backup_sqlite(sqlite_url, existing)
     with pytest.raises(StartupError, match="pg_dump"):
         backup_sqlite("postgresql+asyncpg://root@127.0.0.1/test", tmp_path / "x.db")
+
+
+@pytest.mark.postgres
+async def test_every_postgres_session_plans_each_statement_for_its_parameters(
+    postgres_url: str,
+) -> None:
+    # A generic plan (PostgreSQL's choice from a prepared statement's sixth run) cannot know how
+    # much of a guild or a week a query selects; the bot's connections never use one.
+    engine = create_engine(postgres_url)
+    try:
+        for _ in range(3):  # fresh and pooled connections alike
+            async with engine.connect() as connection:
+                for _ in range(8):  # past the sixth run of one prepared statement
+                    await connection.execute(text("SELECT :n + 1"), {"n": 1})
+                mode = await connection.scalar(text("SHOW plan_cache_mode"))
+                assert mode == "force_custom_plan"
+    finally:
+        await engine.dispose()

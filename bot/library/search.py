@@ -187,9 +187,6 @@ def sqlite_ranks_by_term_frequency(
 async def _postgres_ranked(
     session: AsyncSession, filters: SearchFilters, words: list[QueryWord]
 ) -> list[int]:
-    # A cached generic plan cannot know how common the words are and picks a full bitmap scan,
-    # many times slower for common words: plan each search anew.
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     tsquery: Any = text("to_tsquery('simple', :tsquery)")
     vector: Any = LibraryResource.search_vector
     # The candidates carry what ranking needs, so no row is read twice (a second read by primary
