@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +24,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.tree import PLNCommandTree
 from bot.ui.modlog import ModLog
+from bot.ui.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,13 @@ class PLNBot(commands.AutoShardedBot):
         await super().close()  # gateway and cogs
         await self.services.fetcher.close()
         await self.engine.dispose()
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # Every listener that captures what members write (links in topic channels, chat
+        # answers) gets a message through here: its content is cleaned once, for all of them.
+        if event_name == "message" and args and isinstance(args[0], discord.Message):
+            args[0].content = clean_text(args[0].content)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.services.guilds.ensure_guild(guild.id, guild.name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -27,6 +26,7 @@ from bot.scheduling import ScheduleInfo, parse_when, preview
 from bot.timezones import search_timezones
 from bot.topics.service import TopicInfo
 from bot.ui.context import guild_of
+from bot.ui.forms import Form, TextField
 from bot.ui.paginator import Paginator
 from bot.ui.schedules import WHEN_HELP, preview_text
 from bot.ui.text import discord_timestamp, safe_text, shorten
@@ -40,8 +40,9 @@ def _start_grace(schedule: ScheduleInfo) -> timedelta:
     return timedelta(minutes=int(schedule.payload.get("duration", DEFAULT_DURATION)))
 
 
-class QuestionsModal(discord.ui.Modal):
-    questions: discord.ui.TextInput[QuestionsModal] = discord.ui.TextInput(
+class QuestionsModal(Form):
+    where = "chat questions"
+    questions: TextField[QuestionsModal] = TextField(
         label="Questions, one per line (up to 10)",
         custom_id="questions",
         style=discord.TextStyle.paragraph,
@@ -63,13 +64,6 @@ class QuestionsModal(discord.ui.Modal):
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self._on_submit(interaction, self.questions.value)
         await interaction.followup.send(text[:2000], ephemeral=True)
-
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        from bot.ui.replies import report_error
-
-        await report_error(interaction, error, where="chat questions")
 
 
 @app_commands.guild_only()
