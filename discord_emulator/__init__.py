@@ -6,6 +6,7 @@ See docs/emulator.md.
 """
 
 from discord_emulator.errors import DiscordError, EmulatorUsageError, Violation
+from discord_emulator.faults import Stall
 from discord_emulator.models import (
     Attachment,
     Channel,
@@ -44,6 +45,7 @@ __all__ = [
     "Role",
     "RouteLimit",
     "ScheduledEvent",
+    "Stall",
     "User",
     "Violation",
 ]
