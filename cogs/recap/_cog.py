@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.checks import moderator_only
 from bot.core import PLNBot
-from bot.recap.posting import RECAP_GRACE, RECAP_KIND, RecapSlots, sync_schedule
+from bot.recap.posting import RECAP_GRACE, RECAP_KIND, RecapSlots, recap_scope, sync_schedule
 from bot.recap.records import RecapConfig, RecapView
 from bot.recap.window import WEEKDAYS
 from bot.ui.paginator import Paginator
@@ -28,9 +28,9 @@ class Recap(
     def __init__(self, bot: PLNBot) -> None:
         self.bot = bot
         self.service = bot.services.recap
-        self.publisher = RecapPublisher(bot, self.service)
-        self.slots = RecapSlots(self.service, self.publisher.publish)
         self.core = bot.services.scheduling
+        self.publisher = RecapPublisher(bot, self.service, self.core.outbox)
+        self.slots = RecapSlots(self.service, self.publisher.publish)
         super().__init__()
 
     async def cog_load(self) -> None:
@@ -99,8 +99,8 @@ class Recap(
         view = await self.service.prepare(guild.id, self.bot.clock.now(), trigger="manual")
         await self.publisher.publish(view)
         assert view.recap_id is not None
-        parts = await self.service.posted_parts(guild.id, view.recap_id)
-        link = self.publisher.first_link(view, parts[0])
+        sent = await self.core.outbox.scope(guild.id, recap_scope(view.recap_id)).sent()
+        link = self.publisher.first_link(view, sent["0"])
         await interaction.followup.send(f"Posted the recap: {link}", ephemeral=True)
 
     @app_commands.command(name="preview", description="See the recap that would be posted now")
