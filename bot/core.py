@@ -17,6 +17,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__
+from bot.clean import clean_text
 from bot.clock import Clock
 from bot.database import SessionFactory, migrate_to_head, pending_migrations
 from bot.errors import StartupError
@@ -24,7 +25,6 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.tree import PLNCommandTree
 from bot.ui.modlog import ModLog
-from bot.ui.text import clean_text
 
 log = logging.getLogger(__name__)
 

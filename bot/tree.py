@@ -8,9 +8,9 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from bot.clean import clean_payload
 from bot.settings import Settings
 from bot.ui.replies import report_error
-from bot.ui.text import clean_payload
 
 
 class Configured(Protocol):

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.clean import clean_payload, clean_text
 from bot.errors import UserFacingError
 from bot.timezones import parse_timezone, search_timezones, suggest_timezones
-from bot.ui.text import ELLIPSIS, clean_payload, clean_text, safe_text, shorten
+from bot.ui.text import ELLIPSIS, safe_text, shorten
 
 
 def test_zone_names_are_case_insensitive_and_canonical() -> None:

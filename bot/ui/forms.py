@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import discord
 
+from bot.clean import clean_text
 from bot.ui.replies import report_error
-from bot.ui.text import clean_text
 
 V = TypeVar("V", bound="discord.ui.Modal", covariant=True)
 
