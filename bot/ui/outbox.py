@@ -20,10 +20,11 @@ import discord
 from bot.scheduling import Memo, OutboxScope, Outgoing
 from bot.scheduling.outbox import fresh_nonce
 
-# The bot's clock and Discord's may differ by this much; the post went out within seconds of its
-# row, so the first messages after it are where it is, if anywhere.
+# The bot's clock and Discord's may differ by this much. A post goes out within seconds of its
+# row (a minute or two if Discord rate-limits the bot), so it is among the messages of the
+# minutes after the row, if anywhere: the lookup reads those, however busy the channel.
 CLOCK_SKEW = timedelta(minutes=2)
-LOOK_AT = 100
+SENT_WITHIN = timedelta(minutes=10)
 
 
 # A channel, thread or DM the bot posts in.
@@ -93,9 +94,12 @@ async def find_post(
             if mine and fingerprint(thread.name) == printed:
                 return thread.id
         return None
+    until = since + SENT_WITHIN + CLOCK_SKEW
     channel = bot.get_partial_messageable(channel_id)
-    history = channel.history(limit=LOOK_AT, after=discord.Object(after), oldest_first=True)
+    history = channel.history(limit=None, after=discord.Object(after), oldest_first=True)
     async for message in history:
+        if message.created_at > until:
+            break
         if (
             message.author.id == bot.user.id
             and fingerprint(message.content, message.embeds) == printed

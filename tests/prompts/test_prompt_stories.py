@@ -141,3 +141,16 @@ async def test_a_prompt_interrupted_by_a_crash_is_posted_exactly_once_after_the_
     assert [r.status for r in runs] == ["done"]
     await world.tick(timedelta(days=1))  # the bank moves on: no prompt was skipped
     assert "Share one tool you love." in world.bot_posts(world.general)[-1].content
+
+
+async def test_a_delivered_prompt_is_found_in_a_busy_channel(world: World) -> None:
+    await schedule_prompts(world, "daily at 09:00")
+    # A lively minute before the slot: the lookup reads past more than one page of history.
+    world.clock.advance(timedelta(hours=2) - timedelta(seconds=30))
+    for number in range(150):
+        await world.emu.post_message(world.alice, world.general, f"chatter {number}")
+    stall = world.emu.faults.stall("POST", MESSAGES, after_handler=True)
+    await world.crash_at(world.clock.now() + timedelta(seconds=30), stall)
+    await world.restart(timedelta(minutes=15))
+    [post] = world.bot_posts(world.general)
+    assert "What surprised you this week?" in post.content and "late" not in post.content
