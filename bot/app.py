@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 import discord.gateway
 import discord.http
@@ -14,6 +14,7 @@ from bot.core import PLNBot
 from bot.database import create_engine, create_session_factory
 from bot.services import build_services
 from bot.settings import DiscordSettings, Settings
+from bot.ui import outbox
 
 # One package per feature under cogs/; each one's __init__ adds its cogs (`setup`). Named here,
 # not imported, so the bot package never depends on its cogs.
@@ -48,13 +49,16 @@ def build_bot(
     sessions = create_session_factory(engine)
     scheduler = AsyncIOScheduler(timezone=UTC)
 
-    # The services ask three things of Discord; the bot answers them once it exists (they are
+    # The services ask four things of Discord; the bot answers them once it exists (they are
     # only called after it has connected).
     def guild_visible(guild_id: int) -> bool:
         return bot.get_guild(guild_id) is not None
 
     async def report(guild_id: int, text: str) -> None:
         await bot.modlog.post(guild_id, text)
+
+    async def find_post(kind: str, channel_id: int, printed: str, since: datetime) -> int | None:
+        return await outbox.find_post(bot, kind, channel_id, printed, since)
 
     def member_name(guild_id: int, member_id: int) -> str | None:
         guild = bot.get_guild(guild_id)
@@ -68,6 +72,7 @@ def build_bot(
         scheduler=scheduler if background_jobs else None,
         guild_visible=guild_visible,
         report=report,
+        find_post=find_post,
         member_name=member_name,
     )
     bot = PLNBot(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -16,6 +17,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__
+from bot.clean import clean_text
 from bot.clock import Clock
 from bot.database import SessionFactory, migrate_to_head, pending_migrations
 from bot.errors import StartupError
@@ -171,6 +173,13 @@ class PLNBot(commands.AutoShardedBot):
         await super().close()  # gateway and cogs
         await self.services.fetcher.close()
         await self.engine.dispose()
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        # Every listener that captures what members write (links in topic channels, chat
+        # answers) gets a message through here: its content is cleaned once, for all of them.
+        if event_name == "message" and args and isinstance(args[0], discord.Message):
+            args[0].content = clean_text(args[0].content)
+        super().dispatch(event_name, *args, **kwargs)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.services.guilds.ensure_guild(guild.id, guild.name)

@@ -20,7 +20,7 @@ from bot.library.service import LibraryService
 from bot.members.service import MemberService
 from bot.prompts.service import PromptService
 from bot.recap.service import NameResolver, RecapService
-from bot.scheduling import Reporter, SchedulingCore
+from bot.scheduling import Finder, Reporter, SchedulingCore
 from bot.settings import Settings
 from bot.topics.service import TopicService
 from bot.topics.suggestions import TopicSuggestions
@@ -50,13 +50,15 @@ def build_services(
     scheduler: Any | None,
     guild_visible: Callable[[int], bool],
     report: Reporter,
+    find_post: Finder,
     member_name: NameResolver,
 ) -> Services:
-    """`guild_visible`, `report` and `member_name` are the only things the services ask of
-    Discord: whether this process serves a guild, how to tell its moderators, a member's name."""
+    """`guild_visible`, `report`, `find_post` and `member_name` are the only things the services
+    ask of Discord: whether this process serves a guild, how to tell its moderators, whether a
+    post of a crashed run arrived, a member's name."""
     topics = TopicService(sessions, clock)
     scheduling = SchedulingCore(
-        sessions, clock, scheduler, guild_visible=guild_visible, report=report
+        sessions, clock, scheduler, guild_visible=guild_visible, report=report, find_post=find_post
     )
     return Services(
         guilds=GuildService(sessions, clock),

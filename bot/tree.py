@@ -1,4 +1,5 @@
-"""The command tree: a global per-member rate limit and the single error path for commands."""
+"""The command tree: members' text cleaned on the way in, a global per-member rate limit and the
+single error path for commands."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, Protocol
 import discord
 from discord import app_commands
 
+from bot.clean import clean_payload
 from bot.settings import Settings
 from bot.ui.replies import report_error
 
@@ -28,6 +30,11 @@ class PLNCommandTree(app_commands.CommandTree[Any]):
         self._buckets: dict[int, app_commands.Cooldown] = {}
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        # Commands and autocomplete come through here before discord.py reads their options
+        # (nested subcommands, the focused value, a context menu's target message): the one
+        # place their text is cleaned of control characters.
+        if interaction.data is not None:
+            clean_payload(interaction.data)
         if interaction.type is not discord.InteractionType.application_command:
             return True
         bucket = self._buckets.get(interaction.user.id)

@@ -6,6 +6,7 @@ See docs/emulator.md.
 """
 
 from discord_emulator.errors import DiscordError, EmulatorUsageError, Violation
+from discord_emulator.faults import Stall
 from discord_emulator.models import (
     Attachment,
     Channel,
@@ -45,6 +46,7 @@ __all__ = [
     "Role",
     "RouteLimit",
     "ScheduledEvent",
+    "Stall",
     "Upload",
     "User",
     "Violation",

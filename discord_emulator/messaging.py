@@ -4,6 +4,7 @@ test driver, so a message looks the same whichever way it was made."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 from discord_emulator import rules, wire
@@ -11,6 +12,9 @@ from discord_emulator.errors import JSON, missing_permissions
 from discord_emulator.models import Attachment, Channel, Message, User
 from discord_emulator.permissions import Permission, has
 from discord_emulator.state import EmulatorState, GatewayEvent, Intent
+
+# How long Discord remembers a nonce for enforce_nonce: "a few minutes" in its docs.
+NONCE_WINDOW = timedelta(minutes=3)
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def build_message(
         mention_roles=pings.roles,
         mention_everyone=pings.everyone,
         visible_to=visible_to,
+        nonce=str(body["nonce"]) if body.get("nonce") is not None else None,
     )
     return message
 
@@ -148,7 +153,7 @@ def publish_create(state: EmulatorState, message: Message) -> Message:
         state.emit(
             GatewayEvent(
                 "MESSAGE_CREATE",
-                wire.message(message, state),
+                created(message, state),
                 intent=message_intent(channel),
                 message=message,
             )
@@ -156,6 +161,27 @@ def publish_create(state: EmulatorState, message: Message) -> Message:
     else:
         state.changed()
     return message
+
+
+def created(message: Message, state: EmulatorState) -> JSON:
+    """A new message as its sender sees it (create response, MESSAGE_CREATE): with its nonce."""
+    data = wire.message(message, state)
+    if message.nonce is not None:
+        data["nonce"] = message.nonce
+    return data
+
+
+def sent_before(state: EmulatorState, author: User, body: JSON) -> Message | None:
+    """With `enforce_nonce`, the message this author already sent with the same nonce within
+    Discord's window (its docs: "the past few minutes"): Discord returns it, creating nothing."""
+    nonce = body.get("nonce")
+    if nonce is None or not body.get("enforce_nonce"):
+        return None
+    since = state.clock() - NONCE_WINDOW
+    for message in reversed(state.sent_with_nonce.get((author.id, str(nonce)), [])):
+        if message.timestamp >= since and not message.deleted:
+            return message
+    return None
 
 
 def apply_edit(

@@ -205,6 +205,9 @@ class Message:
     interaction_id: int | None = None
     interaction_user_id: int | None = None
     thread_id: int | None = None
+    # The sender's nonce: Discord echoes it in the create response and MESSAGE_CREATE only (a
+    # fetched message has none), and with enforce_nonce it makes a resend return this message.
+    nonce: str | None = None
     # Ephemeral messages are only seen by this user and never appear in channel history.
     visible_to: int | None = None
     deleted: bool = False

@@ -21,6 +21,7 @@ EMBED_TOTAL = 6000
 MAX_EMBEDS = 10
 MAX_FIELDS = 25
 
+MAX_NONCE = 25
 MAX_ROWS = 5
 MAX_BUTTONS_PER_ROW = 5
 MAX_SELECT_OPTIONS = 25
@@ -164,6 +165,9 @@ def check_message(body: JSON, *, has_files: bool, is_edit: bool = False) -> Prob
     has_body = bool(content) or embeds or components or has_files or body.get("poll")
     if not is_edit and not has_body and not body.get("sticker_ids"):
         problems.add(("content",), "Cannot send an empty message")
+    nonce = body.get("nonce")
+    if nonce is not None and len(str(nonce)) > MAX_NONCE:
+        problems.add(("nonce",), f"must be {MAX_NONCE} or fewer in length")
     check_embeds(problems, embeds)
     check_components(problems, components, in_modal=False)
     return problems

@@ -100,6 +100,7 @@ class DiscordEmulator(Driver):
         self.hub.resume_url = self.gateway_url
 
     async def stop(self) -> None:
+        self.faults.drop_stalls()
         await self.hub.close_all()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -107,6 +107,8 @@ class EmulatorState:
         self.interactions: dict[int, InteractionRecord] = {}
         self.global_commands: list[JSON] = []
         self.attachments: dict[int, bytes] = {}
+        # (author id, nonce) -> the messages sent with it, oldest first (for enforce_nonce).
+        self.sent_with_nonce: dict[tuple[int, str], list[Message]] = {}
         # http://127.0.0.1:port, set when the server starts; attachment URLs are built from it.
         self.public_base = ""
         self.event_sink: Callable[[GatewayEvent], None] = lambda event: None
@@ -242,6 +244,8 @@ class EmulatorState:
     def add_message(self, message: Message) -> Message:
         self.messages[message.id] = message
         self.channel_messages.setdefault(message.channel_id, []).append(message.id)
+        if message.nonce is not None:
+            self.sent_with_nonce.setdefault((message.author.id, message.nonce), []).append(message)
         channel = self.channels.get(message.channel_id)
         if channel is not None and message.visible_to is None:
             channel.last_message_id = message.id

@@ -227,3 +227,40 @@ def test_the_checker_sees_each_kind_of_problem(
 ) -> None:
     problems = violations(_tree(tmp_path, modules))
     assert problems == ([expected] if expected else [])
+
+
+def modal_problems(files: Mapping[str, Path]) -> list[str]:
+    """Modals built on anything but `Form`, text inputs other than `TextField`: the way a NUL
+    from a member's form would reach the database uncleaned."""
+    problems = []
+    for name, path in sorted(files.items()):
+        if name == "bot.ui.forms":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base) for base in node.bases}
+                if bases & {"discord.ui.Modal", "ui.Modal", "Modal"}:
+                    problems.append(f"{name}.{node.name} is a modal not built on Form")
+            if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("TextInput"):
+                problems.append(f"{name} builds a TextInput; use TextField")
+    return problems
+
+
+def test_every_modal_is_a_form_with_cleaned_text_fields() -> None:
+    files = source_files(ROOT, ("bot", "cogs"))
+    assert modal_problems(files) == []
+    assert "class TextField(discord.ui.TextInput[V])" in files["bot.ui.forms"].read_text()
+
+
+def test_the_modal_checker_sees_a_raw_modal(tmp_path: Path) -> None:
+    source = (
+        "import discord\n"
+        "class Ask(discord.ui.Modal):\n"
+        "    field = discord.ui.TextInput(label='x')\n"
+    )
+    (tmp_path / "cogs").mkdir()
+    (tmp_path / "cogs" / "ask.py").write_text(source)
+    assert modal_problems(source_files(tmp_path, ("cogs",))) == [
+        "cogs.ask.Ask is a modal not built on Form",
+        "cogs.ask builds a TextInput; use TextField",
+    ]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 
-from support.cli import PlnbotCommand
+from support.cli import PlnbotCommand, spawn_plnbot
 from support.world import READY_TIMEOUT, eventually
 
 from discord_emulator import DiscordEmulator
@@ -69,21 +67,8 @@ async def test_run_connects_reports_healthy_and_stops_cleanly_on_sigterm(
     plnbot: PlnbotCommand, emulator: DiscordEmulator, tmp_path: Path
 ) -> None:
     heartbeat = tmp_path / "heartbeat"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("PLNBOT_", "DISCORD_"))},
-        **discord_env(emulator, tmp_path),
-        "PLNBOT_HEALTH_HEARTBEAT_FILE": str(heartbeat),
-    }
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env = {**discord_env(emulator, tmp_path), "PLNBOT_HEALTH_HEARTBEAT_FILE": str(heartbeat)}
+    bot = await spawn_plnbot("run", cwd=tmp_path, env=env)
 
     async def heartbeat_written() -> bool:  # the bot writes it once the gateway is ready
         return await asyncio.to_thread(heartbeat.exists)

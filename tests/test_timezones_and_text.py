@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.clean import clean_payload, clean_text
 from bot.errors import UserFacingError
 from bot.timezones import parse_timezone, search_timezones, suggest_timezones
 from bot.ui.text import ELLIPSIS, safe_text, shorten
@@ -59,3 +60,31 @@ def test_counts_read_right_in_the_singular_and_the_plural() -> None:
     assert plural(0, "follower") == "0 followers"
     assert plural(2, "reply", "replies") == "2 replies"
     assert plural(12_500, "share") == "12,500 shares"
+
+
+def test_clean_text_drops_control_characters_but_keeps_lines_and_tabs() -> None:
+    assert clean_text("a\x00b\x07c\x1b[1md\x7fe\x85f\x9fg") == "abc[1mdefg"
+    assert clean_text("one\ttwo\nthree\r\nfour\rfive") == "one\ttwo\nthree\nfour\nfive"
+    assert clean_text("half a pair \ud83d here") == "half a pair  here"
+    plain = "Ünïcödé stays: 🎉 \u200b zero-width and all"
+    assert clean_text(plain) is plain  # nothing to do: the very same string
+
+
+@given(st.text())
+def test_clean_text_leaves_nothing_a_database_refuses(text: str) -> None:
+    cleaned = clean_text(text)
+    assert "\x00" not in cleaned and "\r" not in cleaned
+    assert all(ch in "\t\n" or not (ord(ch) < 0x20 or 0x7F <= ord(ch) <= 0x9F) for ch in cleaned)
+    cleaned.encode("utf-8")  # no lone surrogate left
+    assert clean_text(cleaned) == cleaned
+
+
+def test_clean_payload_cleans_every_string_of_nested_options_in_place() -> None:
+    data = {
+        "name": "prompt",
+        "options": [{"name": "add", "type": 1, "options": [{"name": "text", "value": "hi\x00"}]}],
+        "resolved": {"messages": {"1": {"content": "see\x00 https://a.example"}}},
+    }
+    assert clean_payload(data) is data
+    assert data["options"][0]["options"][0]["value"] == "hi"  # type: ignore[index]
+    assert data["resolved"]["messages"]["1"]["content"] == "see https://a.example"  # type: ignore[index]

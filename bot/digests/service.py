@@ -3,7 +3,9 @@
 Each subscriber has one "digest" schedule in the scheduling core (weekly, their weekday and time
 in the guild's zone) with a per-member offset of 0-59 minutes, so a guild's digests are spread
 over the hour. A `digest_deliveries` row (guild, member, week) is claimed before sending: a
-second run of the same week (a restart, another process) finds it and sends nothing.
+second run of the same week (another schedule of the member's, another process) finds it and
+sends nothing. A run resumed after its process died mid-send finishes its own claim: its DMs go
+through the run's outbox, which skips or finds the parts already sent.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from bot.guilds.service import ensure_guild_row
 from bot.recap import builder, ranking
 from bot.recap.records import RecapEntry
 from bot.recap.window import parse_local_time, week_ending
-from bot.scheduling import Recurrence, SchedulingCore, SlotContext
+from bot.scheduling import OutboxScope, Recurrence, SchedulingCore, SlotContext
 from bot.scheduling.schedules import BOT_ACTOR
 from bot.tags import MAX_TAGS, normalise_tag
 from bot.topics.service import TopicService
@@ -210,8 +212,16 @@ class DigestService:
             guild_id, user_id, week.end, tuple(entries), tuple(t.name for t in followed), tags
         )
 
-    async def claim(self, guild_id: int, user_id: int, week_end: datetime) -> bool:
-        """Claim this member's digest of this week; False if it was claimed before."""
+    async def claim(
+        self, guild_id: int, user_id: int, week_end: datetime, *, resume: bool = False
+    ) -> bool:
+        """Claim this member's digest of this week; False if it was claimed before, unless
+        `resume` (a run taken over after a crash) finds the claim it left unfinished."""
+        if resume:
+            async with self._sessions() as session:
+                row = await session.get(DigestDelivery, (guild_id, user_id, week_end))
+            if row is not None and row.status == "claimed":
+                return True
         try:
             async with self._sessions() as session, session.begin():
                 session.add(
@@ -323,7 +333,8 @@ def _subscription(row: DigestSubscription) -> Subscription:
     )
 
 
-Deliver = Callable[[Digest], Awaitable[str]]  # returns "sent" or DMS_CLOSED
+# Sends the digest through the run's outbox; returns "sent" or DMS_CLOSED.
+Deliver = Callable[[Digest, OutboxScope], Awaitable[str]]
 
 
 class DigestSlots:
@@ -339,13 +350,13 @@ class DigestSlots:
         subscription = await self._service.subscription(guild_id, user_id)
         if subscription is None or not subscription.enabled:
             return "digest is off"
-        if not await self._service.claim(guild_id, user_id, slot.slot_at):
+        if not await self._service.claim(guild_id, user_id, slot.slot_at, resume=slot.recovered):
             return "already sent this week"
         digest = await self._service.select(guild_id, user_id, slot.slot_at)
         if not digest.entries:
             await self._service.delivered(guild_id, user_id, slot.slot_at, "empty", 0)
             return "nothing new in the member's topics"
-        status = await self._deliver(digest)
+        status = await self._deliver(digest, slot.outbox)
         if status == DMS_CLOSED:
             await self._service.turn_off(guild_id, user_id, reason=DMS_CLOSED)
         await self._service.delivered(guild_id, user_id, slot.slot_at, status, len(digest.entries))

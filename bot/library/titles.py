@@ -6,6 +6,8 @@ import warnings
 
 from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
+from bot.clean import clean_text
+
 MAX_TITLE = 300
 
 
@@ -27,5 +29,7 @@ def extract_title(body: bytes, charset: str | None = None) -> str | None:
 
 
 def _clean(text: str) -> str | None:
-    cleaned = " ".join(text.split())[:MAX_TITLE]
+    # A page may carry a raw NUL or control codes: the one cleaner drops them (PostgreSQL refuses
+    # U+0000), then whitespace runs become single spaces.
+    cleaned = " ".join(clean_text(text).split())[:MAX_TITLE]
     return cleaned or None

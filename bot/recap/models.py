@@ -1,4 +1,5 @@
-"""The weekly recap: settings, each posted recap with a snapshot of its items, the messages sent.
+"""The weekly recap: settings, and each posted recap with a snapshot of its items (its messages are
+in the scheduling core's outbox, scope "recap:<id>").
 
 Items are snapshots (title, URL, tags, scores, first sharer's name) so a recap's history shows
 what was posted even after resources are edited or removed; `resource_id` is a plain id.
@@ -90,18 +91,3 @@ class RecapItem(Base):
     first_share_channel_id: Mapped[int] = mapped_column(Snowflake)
     first_share_message_id: Mapped[int | None] = mapped_column(Snowflake)
     first_shared_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class RecapMessage(Base):
-    """A message of a recap that went out: a restart finishes the parts not recorded here."""
-
-    __tablename__ = "recap_messages"
-
-    recap_id: Mapped[int] = mapped_column(
-        AutoId, ForeignKey("recaps.id", ondelete="CASCADE"), primary_key=True
-    )
-    part: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    guild_id: Mapped[int] = mapped_column(Snowflake, ForeignKey("guilds.id", ondelete="CASCADE"))
-    channel_id: Mapped[int] = mapped_column(Snowflake)
-    message_id: Mapped[int] = mapped_column(Snowflake)
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,10 +1,11 @@
 """Posting a stored recap exactly once, and the scheduling core's "recap" kind (Discord-free).
 
 Exactly once: the recap of a slot is stored once (unique guild/trigger/slot), then each rendered
-part is sent and recorded in `recap_messages` right after it went out. A restart (the runner
-re-runs a slot that was claimed but not finished: `resume_after_crash`) loads the same snapshot,
-renders the same parts, skips those recorded and sends the rest. The Discord side sends each part
-with a nonce Discord enforces, which also covers a crash between sending and recording.
+part is posted through the outbox under the recap's own scope ("recap:<id>", bot/scheduling/
+outbox): written before it is sent, recorded right after, sent with a nonce Discord enforces.
+A restart (the runner re-runs a slot that was claimed but not finished: `resume_after_crash`)
+loads the same snapshot, renders the same parts, skips those recorded, finds on Discord a part
+that went out unrecorded, and sends the rest; `/mod recap now` posts through the same scope.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TypeVar
 from bot.errors import UserFacingError
 from bot.recap.records import RecapConfig, RecapView
 from bot.recap.service import RecapService
-from bot.scheduling import Recurrence, SchedulingCore, SlotContext
+from bot.scheduling import Outbox, Outgoing, Recurrence, SchedulingCore, SlotContext
 from bot.timezones import parse_timezone
 
 RECAP_KIND = "recap"
@@ -26,30 +27,28 @@ PartT = TypeVar("PartT")
 Publisher = Callable[[RecapView], Awaitable[str]]
 
 
+def recap_scope(recap_id: int) -> str:
+    """The recap's scope in the outbox (also what its history looks up for the first message)."""
+    return f"recap:{recap_id}"
+
+
 async def post_remaining(
+    outbox: Outbox,
     service: RecapService,
     view: RecapView,
     parts: Sequence[PartT],
-    send: Callable[[int, PartT], Awaitable[int]],
+    outgoing: Callable[[int, PartT], Outgoing],
 ) -> list[int]:
-    """`send(index, part)` posts one part and returns its message id.
-
-    Send the parts not yet recorded, recording each; returns every message id, in order."""
+    """`outgoing(index, part)` describes one part's message. Post each part once (those sent
+    before are skipped), mark the recap posted; returns every message id, in order."""
     assert view.recap_id is not None and view.channel_id is not None
-    done = await service.posted_parts(view.guild_id, view.recap_id)
+    scope = outbox.scope(view.guild_id, recap_scope(view.recap_id))
+    ids = []
     for index, part in enumerate(parts):
-        if index in done:
-            continue
-        message_id = await send(index, part)
-        await service.record_part(view.guild_id, view.recap_id, index, view.channel_id, message_id)
-        done[index] = message_id
+        sent = await scope.once(str(index), outgoing(index, part))
+        ids.append(sent.id)
     await service.mark_posted(view.guild_id, view.recap_id)
-    return [done[i] for i in range(len(parts))]
-
-
-def nonce(recap_id: int, part: int) -> str:
-    """A per-part nonce (≤ 25 characters) Discord enforces: a resend returns the first message."""
-    return f"recap{recap_id}.{part}"[:25]
+    return ids
 
 
 class RecapSlots:

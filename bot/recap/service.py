@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row, record_audit
 from bot.recap import builder, ranking
-from bot.recap.models import Recap, RecapItem, RecapMessage, RecapSettings
+from bot.recap.models import Recap, RecapItem, RecapSettings
 from bot.recap.records import (
     Contributor,
     PastRecap,
@@ -27,6 +27,7 @@ from bot.recap.records import (
     WeekNumbers,
 )
 from bot.recap.window import Week, noon_of, parse_local_time, week_ending
+from bot.scheduling.models import OutboxPost
 from bot.topics.service import TopicService
 from bot.unset import UNSET
 
@@ -221,31 +222,6 @@ class RecapService:
 
     # posting progress -----------------------------------------------------------------------
 
-    async def posted_parts(self, guild_id: int, recap_id: int) -> dict[int, int]:
-        """part index → message id, for the parts of this recap already sent."""
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(RecapMessage.part, RecapMessage.message_id).where(
-                    RecapMessage.guild_id == guild_id, RecapMessage.recap_id == recap_id
-                )
-            )
-            return {int(part): int(message_id) for part, message_id in rows}
-
-    async def record_part(
-        self, guild_id: int, recap_id: int, part: int, channel_id: int, message_id: int
-    ) -> None:
-        async with self._sessions() as session, session.begin():
-            session.add(
-                RecapMessage(
-                    recap_id=recap_id,
-                    part=part,
-                    guild_id=guild_id,
-                    channel_id=channel_id,
-                    message_id=message_id,
-                    posted_at=self._clock.now(),
-                )
-            )
-
     async def mark_posted(self, guild_id: int, recap_id: int) -> None:
         async with self._sessions() as session, session.begin():
             recap = await session.get(Recap, recap_id)
@@ -280,9 +256,14 @@ class RecapService:
         return _view(recap, items)
 
     async def history(self, guild_id: int, limit: int = 25) -> list[PastRecap]:
+        # The first part's message, from the outbox the recap was posted through ("recap:<id>").
         first_message = (
-            select(func.min(RecapMessage.message_id))
-            .where(RecapMessage.recap_id == Recap.id, RecapMessage.part == 0)
+            select(OutboxPost.message_id)
+            .where(
+                OutboxPost.guild_id == Recap.guild_id,
+                OutboxPost.scope == literal("recap:") + cast(Recap.id, String),
+                OutboxPost.part == "0",
+            )
             .scalar_subquery()
         )
         async with self._sessions() as session:

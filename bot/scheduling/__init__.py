@@ -1,7 +1,8 @@
 """The Discord-free scheduling core shared by prompts, chats, the weekly recap and feeds.
 
-core = SchedulingCore(sessions, clock, scheduler, guild_visible=..., report=...)
-core.registry.register("recap.weekly", handler, grace=timedelta(hours=6))
+core = SchedulingCore(sessions, clock, scheduler, guild_visible=..., report=..., find_post=...)
+core.registry.register("recap.weekly", handler, grace=timedelta(hours=6), resume_after_crash=True)
+# in the handler: await slot.outbox.once("part", outgoing)   # each post exactly once
 info = await core.schedules.create(guild_id, guild_name, actor_id, kind="recap.weekly",
                                    rule=parse_when("weekly on mon at 09:00", tz, now))
 await core.changed()       # after any create/update/pause/delete: re-arm the alarm
@@ -17,6 +18,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.scheduling.alarm import Alarm
+from bot.scheduling.outbox import Finder, Memo, Outbox, OutboxScope, Outgoing, Sent
 from bot.scheduling.recurrence import Recurrence, to_utc
 from bot.scheduling.registry import Handler, KindRegistry, KindSpec, SlotContext
 from bot.scheduling.runner import Reporter, Runner, RunPass, RunReport
@@ -25,9 +27,14 @@ from bot.scheduling.when import parse_when
 
 __all__ = [
     "Alarm",
+    "Finder",
     "Handler",
     "KindRegistry",
     "KindSpec",
+    "Memo",
+    "Outbox",
+    "OutboxScope",
+    "Outgoing",
     "Recurrence",
     "Reporter",
     "RunInfo",
@@ -37,6 +44,7 @@ __all__ = [
     "ScheduleInfo",
     "ScheduleService",
     "SchedulingCore",
+    "Sent",
     "SlotContext",
     "parse_when",
     "preview",
@@ -55,12 +63,21 @@ class SchedulingCore:
         *,
         guild_visible: Callable[[int], bool],
         report: Reporter,
+        find_post: Finder | None = None,
         owner: str | None = None,
     ) -> None:
         self.schedules = ScheduleService(sessions, clock)
         self.registry = KindRegistry()
+        # `find_post` (the Discord side) tells whether a post of a crashed run reached Discord.
+        self.outbox = Outbox(sessions, clock, find_post)
         self.runner = Runner(
-            sessions, clock, self.registry, guild_visible=guild_visible, report=report, owner=owner
+            sessions,
+            clock,
+            self.registry,
+            guild_visible=guild_visible,
+            report=report,
+            owner=owner,
+            outbox=self.outbox,
         )
         self.alarm = Alarm(self.runner, scheduler, clock) if scheduler is not None else None
 

@@ -1,4 +1,4 @@
-"""Schedules (what runs when, in which zone), and their claimed slots."""
+"""Schedules (what runs when, in which zone), their claimed slots, and the outbox of their posts."""
 
 from __future__ import annotations
 
@@ -71,3 +71,24 @@ class ScheduleRun(Base):
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class OutboxPost(Base):
+    """One post the bot makes for a slot (or a recap, a chat run): written before it is sent,
+    completed with Discord's id right after, so a re-run after a crash neither loses nor repeats
+    it (bot/scheduling/outbox)."""
+
+    __tablename__ = "outbox"
+
+    scope: Mapped[str] = mapped_column(String(40), primary_key=True)  # "run:12", "recap:3"
+    part: Mapped[str] = mapped_column(String(40), primary_key=True)  # "prompt", "q2", "0"
+    guild_id: Mapped[int] = mapped_column(Snowflake, ForeignKey("guilds.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # message, thread
+    channel_id: Mapped[int] = mapped_column(Snowflake)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(25))
+    # What the handler chose for the post (a prompt's id), so a retry posts the same thing.
+    memo: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message_id: Mapped[int | None] = mapped_column(Snowflake)  # the message's (or thread's) id
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

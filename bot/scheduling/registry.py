@@ -6,12 +6,17 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.scheduling.outbox import OutboxScope
 from bot.scheduling.schedules import ScheduleInfo
 
 
 @dataclass(frozen=True)
 class SlotContext:
-    """One slot being run: the schedule, the instant it was due, and how it came to run."""
+    """One slot being run: the schedule, the instant it was due, and how it came to run.
+
+    `outbox` is the run's scope ("run:<run_id>") in the outbox: a handler posts through it, so
+    that resumed after a crash (`recovered`) it neither repeats nor loses a post.
+    """
 
     schedule: ScheduleInfo
     slot_at: datetime
@@ -19,6 +24,7 @@ class SlotContext:
     late: bool
     recovered: bool
     run_id: int
+    outbox: OutboxScope
 
 
 # A handler may return a short note stored with the run (e.g. "posted prompt #12").
@@ -30,8 +36,9 @@ Grace = timedelta | Callable[[ScheduleInfo], timedelta]
 class KindSpec:
     """How a kind runs: its handler, how late a missed slot may still run, crash behaviour.
 
-    `resume_after_crash`: re-run a slot whose process died mid-run (only for handlers that can
-    tell what they already did); otherwise such a slot is marked failed and reported.
+    `resume_after_crash`: re-run a slot whose process died mid-run, within its grace (for
+    handlers that post through the outbox, so they can tell what they already did); otherwise
+    such a slot is marked failed and reported.
     `report_missed`: tell the moderators about slots missed while the bot was down, and
     `listed`: show the kind's schedules in /mod schedule list. Both are off for the bot's internal
     or per-member jobs (a chat's next step, digests), which are no moderator's business.

@@ -10,9 +10,11 @@ runs (marked late when more than `LATE_AFTER` behind) if within the kind's grace
 slot is recorded as `missed` and reported to the moderators once per schedule.
 
 Crash recovery: a `claimed` row older than `stale_after` belongs to a process that died mid-run.
-The first process to see it takes it over with a compare-and-set; it re-runs the handler (only
-for kinds that declare `resume_after_crash`, within their grace) or marks it `failed` and tells
-the moderators. Nothing is lost silently and nothing runs twice.
+The first process to see it takes it over with a compare-and-set and re-runs the handler (kinds
+that declare `resume_after_crash`, within their grace), marked late and recovered. Handlers post
+through the run's outbox scope (bot/scheduling/outbox), which skips what was posted, finds on
+Discord what was sent but not recorded, and sends the rest: each post happens once. A slot that
+cannot be resumed (a kind without it, or past its grace) is marked `failed` and reported.
 
 Passes: a pass claims its slots under the runner's lock, then runs their handlers outside it, one
 task per slot, so a long pass (thousands of paced digests) never holds back the next pass and its
@@ -42,9 +44,10 @@ from sqlalchemy.sql.dml import ReturningInsert
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.scheduling.models import Schedule, ScheduleRun
+from bot.scheduling.outbox import Outbox
 from bot.scheduling.registry import KindRegistry, KindSpec, SlotContext
 from bot.scheduling.schedules import ScheduleInfo, info_of
-from bot.wording import plural
+from bot.wording import discord_timestamp, plural
 
 log = logging.getLogger(__name__)
 
@@ -120,10 +123,12 @@ class Runner:
         owner: str | None = None,
         stale_after: timedelta = STALE_AFTER,
         concurrency: int = 25,
+        outbox: Outbox | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self.registry = registry
+        self._outbox = outbox or Outbox(sessions, clock)
         self._visible = guild_visible
         self._report = report
         self.owner = owner or default_owner()
@@ -381,6 +386,7 @@ class Runner:
             late=claim.late,
             recovered=claim.recovered,
             run_id=claim.run_id,
+            outbox=self._outbox.scope(claim.schedule.guild_id, f"run:{claim.run_id}"),
         )
         try:
             result = await spec.handler(context)
@@ -481,7 +487,7 @@ class Runner:
                         claimed_at=now,
                         status="claimed" if resume else "failed",
                         finished_at=None if resume else now,
-                        note="" if resume else "interrupted: the bot stopped mid-run",
+                        note="" if resume else "interrupted: the bot stopped mid-run, not resumed",
                     )
                 )
             if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -491,11 +497,16 @@ class Runner:
                 resumed.append(_Claim(run.id, info, run.slot_at, late=True, recovered=True))
             else:
                 report.failed.append((info.id, run.slot_at))
+                why = (
+                    "it was too late to finish it when the bot came back"
+                    if spec.resume_after_crash
+                    else "this kind of run is never repeated"
+                )
                 await self._safe_report(
                     info.guild_id,
                     f"Schedule #{info.id} ({_label(info)}) was interrupted mid-run at "
-                    f"<t:{int(run.slot_at.timestamp())}:F> (the bot stopped); it was not "
-                    "repeated, to avoid posting twice. Check the channel.",
+                    f"{discord_timestamp(run.slot_at.timestamp())} (the bot stopped), and {why}. "
+                    "Part of it may have been posted: check the channel.",
                 )
         return resumed
 
@@ -533,10 +544,10 @@ def _missed_text(info: ScheduleInfo, missed: list[datetime], *, ran: datetime | 
     what = (
         plural(len(missed), "run")
         if len(missed) > 1
-        else f"the run of <t:{int(last.timestamp())}:F>"
+        else f"the run of {discord_timestamp(last.timestamp())}"
     )
     tail = " The latest one was posted late instead." if ran is not None else ""
     return (
         f"Schedule #{info.id} ({_label(info)}) missed {what} while the bot was offline "
-        f"(latest missed: <t:{int(last.timestamp())}:F>).{tail}"
+        f"(latest missed: {discord_timestamp(last.timestamp())}).{tail}"
     )

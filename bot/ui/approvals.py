@@ -22,8 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 
 from bot.checks import is_moderator
+from bot.ui.forms import Form, TextField
 from bot.ui.persistent import Persistent
-from bot.ui.replies import report_error, send_ephemeral
+from bot.ui.replies import send_ephemeral
 
 if TYPE_CHECKING:
     from bot.core import PLNBot
@@ -129,8 +130,8 @@ class _ApprovalButton(
             await interaction.response.send_modal(_ReasonModal(self.FLOW, self.item_id))
 
 
-class _ReasonModal(discord.ui.Modal, title="Reject"):
-    reason: discord.ui.TextInput[_ReasonModal] = discord.ui.TextInput(
+class _ReasonModal(Form, title="Reject"):
+    reason: TextField[_ReasonModal] = TextField(
         label="Reason (optional, shown to the member)",
         custom_id="reason",
         style=discord.TextStyle.paragraph,
@@ -142,16 +143,12 @@ class _ReasonModal(discord.ui.Modal, title="Reject"):
         super().__init__(timeout=900)
         self.flow = flow
         self.item_id = item_id
+        self.where = f"approval {flow.kind} (reject)"
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         outcome = await self.flow.reject(interaction, self.item_id, self.reason.value or None)
         await _close(interaction, outcome)
-
-    async def on_error(  # type: ignore[override]  # Modal's signature, not BaseView's
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await report_error(interaction, error, where=f"approval {self.flow.kind} (reject)")
 
 
 async def _close(interaction: discord.Interaction[Any], outcome: str) -> None:

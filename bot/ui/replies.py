@@ -11,6 +11,7 @@ from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.ui.context import OUTSIDE_A_SERVER
+from bot.wording import discord_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def user_message_for(error: BaseException) -> str | None:
         return str(original)
     if isinstance(error, app_commands.CommandOnCooldown):
         retry_at = discord.utils.utcnow().timestamp() + error.retry_after
-        return f"Slow down a little: you can use this again <t:{int(retry_at) + 1}:R>."
+        return f"Slow down a little: you can use this again {discord_timestamp(retry_at + 1, 'R')}."
     if isinstance(error, app_commands.TransformerError):
         return f"`{str(error.value)[:100]}` is not a valid value here."
     if isinstance(error, app_commands.BotMissingPermissions):

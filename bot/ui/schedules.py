@@ -9,7 +9,8 @@ import discord
 
 from bot.scheduling import Recurrence, ScheduleInfo
 from bot.timezones import parse_timezone
-from bot.ui.text import discord_timestamp, safe_text
+from bot.ui.text import safe_text
+from bot.wording import discord_timestamp
 
 KIND_NAMES = {"prompt": "Prompt", "chat.start": "Chat", "chat.announce": "Chat announcement"}
 PER_PAGE = 8

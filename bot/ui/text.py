@@ -26,8 +26,3 @@ def safe_text(text: str, limit: int | None = None) -> str:
     """Member or fetched text with markdown and mentions neutralised, then shortened."""
     cleaned = discord.utils.escape_mentions(discord.utils.escape_markdown(text))
     return shorten(cleaned, limit) if limit is not None else cleaned
-
-
-def discord_timestamp(epoch_seconds: float, style: str = "F") -> str:
-    """A `<t:…>` tag that each reader sees in their own time zone."""
-    return f"<t:{int(epoch_seconds)}:{style}>"

@@ -49,9 +49,13 @@ class Chats(commands.GroupCog, group_name="chat", group_description="Weekly chat
 
     async def cog_load(self) -> None:
         registry = self.core.registry
-        registry.register(ANNOUNCE_KIND, self.runner.announce, grace=ANNOUNCE_AHEAD)
-        registry.register(START_KIND, self.runner.start, grace=_start_grace)
-        # Steps remember what they posted (the run's question ids), so a crashed step resumes.
+        # Every post goes through the outbox, so a slot interrupted by a crash is finished once.
+        registry.register(
+            ANNOUNCE_KIND, self.runner.announce, grace=ANNOUNCE_AHEAD, resume_after_crash=True
+        )
+        registry.register(
+            START_KIND, self.runner.start, grace=_start_grace, resume_after_crash=True
+        )
         registry.register(
             STEP_KIND, self.runner.step, grace=STEP_GRACE, resume_after_crash=True, listed=False
         )

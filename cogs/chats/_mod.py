@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -23,9 +22,9 @@ from bot.scheduling import SchedulingCore, parse_when, preview
 from bot.topics.service import TopicInfo, TopicService
 from bot.ui.autocomplete import timezone_names, topic_names
 from bot.ui.context import guild_of
+from bot.ui.forms import Form, TextField
 from bot.ui.moderation import ModeratorGroup
 from bot.ui.paginator import Paginator
-from bot.ui.replies import report_error
 from bot.ui.schedules import WHEN_HELP, preview_text
 from bot.ui.text import safe_text, shorten
 from bot.wording import plural
@@ -33,8 +32,9 @@ from cogs.chats._render import chat_line, chat_pages
 from cogs.chats._runner import ChatRunner
 
 
-class QuestionsModal(discord.ui.Modal):
-    questions: discord.ui.TextInput[QuestionsModal] = discord.ui.TextInput(
+class QuestionsModal(Form):
+    where = "mod chat questions"
+    questions: TextField[QuestionsModal] = TextField(
         label="Questions, one per line (up to 10)",
         custom_id="questions",
         style=discord.TextStyle.paragraph,
@@ -56,11 +56,6 @@ class QuestionsModal(discord.ui.Modal):
         await interaction.response.defer(ephemeral=True, thinking=True)
         text = await self._on_submit(interaction, self.questions.value)
         await interaction.followup.send(text[:2000], ephemeral=True)
-
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await report_error(interaction, error, where="chat questions")
 
 
 class ChatModeration(ModeratorGroup, name="chat", description="Weekly chats and the one running"):

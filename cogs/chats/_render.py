@@ -5,8 +5,8 @@ from __future__ import annotations
 import discord
 
 from bot.chats.service import ChatInfo
-from bot.ui.text import discord_timestamp, safe_text, shorten
-from bot.wording import plural
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp, plural
 
 
 def chat_line(chat: ChatInfo) -> str:

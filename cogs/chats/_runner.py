@@ -23,10 +23,11 @@ from bot.chats.service import (
 )
 from bot.core import PLNBot
 from bot.errors import UserFacingError
-from bot.scheduling import SlotContext
+from bot.scheduling import OutboxScope, SlotContext
+from bot.ui.outbox import message_post, thread_post
 from bot.ui.permissions import missing_post_permissions
-from bot.ui.text import discord_timestamp, safe_text, shorten
-from bot.wording import plural
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp, plural
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class ChatRunner:
             embed.add_field(name=f"Q{number}", value=shorten(question, 1024), inline=False)
         if slot.late:
             embed.set_footer(text="Posted late: the bot was offline when this was due.")
-        await self._send(channel, embed=embed)
+        await slot.outbox.once("announce", message_post(channel, embeds=[embed]))
         return "announced"
 
     async def _start(self, slot: SlotContext) -> str:
@@ -118,19 +119,22 @@ class ChatRunner:
         chat = await self.service.get(guild_id, int(slot.schedule.payload["chat_id"]))
         channel = await self._channel(chat)
         run = await self.service.begin_run(guild_id, chat.id, slot.slot_at)
+        posts = self._posts(run)
         if run.thread_id is None:
             local = slot.slot_at.astimezone(chat.rule.zone if chat.rule else None)
             name = shorten(f"{chat.title} · {local:%Y-%m-%d}", 100)
             try:
-                thread = await channel.create_thread(
-                    name=name, type=discord.ChannelType.public_thread, auto_archive_duration=1440
-                )
+                made = await posts.once("thread", thread_post(channel, name))
             except discord.Forbidden as exc:
                 await self._broken(chat, f"I may not create threads in {channel.mention}")
                 raise ChatBroken("no permission to create threads") from exc
-            await self.service.set_thread(guild_id, run.id, thread.id)
-            await thread.send(intro_text(chat, run, slot.late))
+            await self.service.set_thread(guild_id, run.id, made.id)
             run = await self.service.run(guild_id, run.id)
+        thread = await self._thread(run)
+        if thread is not None:
+            await posts.once(
+                "intro", message_post(thread, content=intro_text(chat, run, slot.late))
+            )
         await self._set_event_status(chat, discord.EventStatus.active)
         await self._advance(chat, run)
         return f"run #{run.id}"
@@ -148,13 +152,16 @@ class ChatRunner:
         now = self.bot.clock.now()
         action, at = next_action(chat, run, now)
         thread = await self._thread(run)
+        posts = self._posts(run)
         if action == "question" and thread is not None:
             number = run.questions_posted + 1
-            message = await thread.send(
-                f"**Q{number}** {safe_text(chat.questions[number - 1], 1900)}\n"
-                f"-# Answer with **A{number}** or reply to this message."
+            question = message_post(
+                thread,
+                content=f"**Q{number}** {safe_text(chat.questions[number - 1], 1900)}\n"
+                f"-# Answer with **A{number}** or reply to this message.",
             )
-            run = await self.service.add_question_message(chat.guild_id, run.id, message.id)
+            posted = await posts.once(f"q{number}", question)
+            run = await self.service.add_question_message(chat.guild_id, run.id, posted.id)
             due = question_due(chat, run) if run.questions_posted < len(chat.questions) else None
             await self._plan(chat, run, min(due, run.ends_at) if due else run.ends_at)
             return f"Q{number}"
@@ -162,11 +169,11 @@ class ChatRunner:
             summary = await self.service.summary(chat.guild_id, run.id)
             text = summary_text(summary)
             if thread is not None:
-                await thread.send(text)
+                await posts.once("summary", message_post(thread, content=text))
             channel = self._channel_or_none(chat)
             if channel is not None:
                 link = f"\n{thread.jump_url}" if thread is not None else ""
-                await self._send(channel, content=text + link)
+                await posts.once("summary-channel", message_post(channel, content=text + link))
             run = await self.service.set_state(chat.guild_id, run.id, "ended")
             await self._set_event_status(chat, discord.EventStatus.completed)
             await self.sync_event(chat.guild_id, chat.id)
@@ -391,15 +398,7 @@ class ChatRunner:
             f"{chat.announce_schedule_id}`.",
         )
 
-    async def _send(
-        self,
-        channel: ChatChannel,
-        *,
-        content: str | None = None,
-        embed: discord.Embed | None = None,
-    ) -> discord.Message:
-        return await channel.send(
-            content=content,
-            embed=embed if embed is not None else discord.utils.MISSING,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+    def _posts(self, run: RunInfo) -> OutboxScope:
+        """The posts of a chat's run (thread, intro, Q1..Qn, summaries): each made once, whichever
+        slot (the start, a step, a moderator's skip) gets to them, across crashes."""
+        return self.bot.services.scheduling.outbox.scope(run.guild_id, f"chat:{run.id}")

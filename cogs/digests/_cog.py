@@ -20,7 +20,9 @@ from bot.digests.service import (
     Subscription,
 )
 from bot.recap.window import WEEKDAYS
+from bot.scheduling import OutboxScope
 from bot.ui.context import guild_of
+from bot.ui.outbox import message_post
 from bot.ui.text import safe_text
 from cogs.recap.render import render_digest
 
@@ -70,6 +72,7 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
             DIGEST_KIND,
             self.slots.run_slot,
             grace=DIGEST_GRACE,
+            resume_after_crash=True,
             report_missed=False,
             listed=False,
             concurrency=int(DIGESTS_PER_SECOND),
@@ -79,17 +82,17 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
     async def cog_unload(self) -> None:
         self.core.registry.unregister(DIGEST_KIND)
 
-    async def deliver(self, digest: Digest) -> str:
+    async def deliver(self, digest: Digest, posts: OutboxScope) -> str:
+        """Send the digest's DMs through the run's outbox: resumed, it sends what is missing."""
         await self.pacer.wait()
         guild = self.bot.get_guild(digest.guild_id)
         name = guild.name if guild is not None else "your server"
         try:
             user = self.bot.get_user(digest.user_id) or await self.bot.fetch_user(digest.user_id)
-            for part in render_digest(digest.guild_id, name, digest.entries):
-                await user.send(
-                    content=part.content,
-                    embeds=list(part.embeds),
-                    allowed_mentions=discord.AllowedMentions.none(),
+            dm = user.dm_channel or await user.create_dm()
+            for index, part in enumerate(render_digest(digest.guild_id, name, digest.entries)):
+                await posts.once(
+                    str(index), message_post(dm, content=part.content, embeds=part.embeds)
                 )
         except discord.Forbidden as error:
             if error.code != CANNOT_DM:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import discord
 
 from bot.library.records import Resource, ShareRef, TagCount
-from bot.ui.text import discord_timestamp, safe_text, shorten
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp
 
 CARD_COLOUR = discord.Colour.teal()
 PAGE_SIZE = 5

@@ -10,9 +10,10 @@ from typing import Any
 import discord
 
 from bot.ui.context import guild_of
+from bot.ui.forms import Form, TextField
 from bot.ui.paginator import OwnedView, Paginator
 from bot.ui.persistent import Persistent
-from bot.ui.replies import report_error, send_ephemeral
+from bot.ui.replies import send_ephemeral
 
 
 class SaveButton(
@@ -112,8 +113,9 @@ async def send_pages(
     await view.send(interaction, ephemeral=True)
 
 
-class TagsModal(discord.ui.Modal, title="Save to library"):
-    tags: discord.ui.TextInput[TagsModal] = discord.ui.TextInput(
+class TagsModal(Form, title="Save to library"):
+    where = "Save to library modal"
+    tags: TextField[TagsModal] = TextField(
         label="Tags (optional)",
         custom_id="library:save:tags",
         placeholder="comma or space separated, e.g. math, k-12",
@@ -127,8 +129,3 @@ class TagsModal(discord.ui.Modal, title="Save to library"):
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         await self._on_submit(interaction, self.tags.value)
-
-    async def on_error(  # type: ignore[override]  # Modal's signature, not BaseView's
-        self, interaction: discord.Interaction[Any], error: Exception, /
-    ) -> None:
-        await report_error(interaction, error, where="Save to library modal")

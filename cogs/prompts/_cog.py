@@ -36,7 +36,10 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Discuss
         super().__init__()
 
     async def cog_load(self) -> None:
-        self.core.registry.register(PROMPT_KIND, self.poster.run_slot, grace=PROMPT_GRACE)
+        # Posts through the run's outbox: a slot interrupted by a crash is finished, once.
+        self.core.registry.register(
+            PROMPT_KIND, self.poster.run_slot, grace=PROMPT_GRACE, resume_after_crash=True
+        )
         self.bot.add_dynamic_items(*approval_items(self.suggestions))
         self.bot.moderation.add_command(self.moderation)
 

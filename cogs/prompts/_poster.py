@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,15 +11,18 @@ import discord
 
 from bot.core import PLNBot
 from bot.errors import UserFacingError
-from bot.prompts.service import PromptService
-from bot.scheduling import SlotContext
+from bot.prompts.service import PromptInfo, PromptService
+from bot.scheduling import OutboxScope, SlotContext
 from bot.ui.context import guild_of
+from bot.ui.outbox import message_post, post_once
 from bot.ui.permissions import missing_post_permissions
-from bot.ui.text import discord_timestamp, safe_text, shorten
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp
 
 log = logging.getLogger(__name__)
 
 PROMPT_KIND = "prompt"
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,14 @@ class PromptPoster:
         self.topics = bot.services.topics
 
     async def run_slot(self, slot: SlotContext) -> str:
-        """The `prompt` kind's handler."""
+        """The `prompt` kind's handler; resumed after a crash, it posts its prompt once."""
         target = PromptTarget.from_payload(slot.schedule.payload)
         try:
             message = await self.post(
-                slot.schedule.guild_id, target, late_since=slot.slot_at if slot.late else None
+                slot.schedule.guild_id,
+                target,
+                late_since=slot.slot_at if slot.late else None,
+                outbox=slot.outbox,
             )
         except _TargetBroken as broken:
             core = self.bot.services.scheduling
@@ -85,9 +92,15 @@ class PromptPoster:
         return f"message {message.id}"
 
     async def post(
-        self, guild_id: int, target: PromptTarget, *, late_since: datetime | None = None
-    ) -> discord.Message | None:
-        """Post the next prompt; None when the bank is empty. Raises _TargetBroken."""
+        self,
+        guild_id: int,
+        target: PromptTarget,
+        *,
+        late_since: datetime | None = None,
+        outbox: OutboxScope | None = None,
+    ) -> discord.PartialMessage | None:
+        """Post the next prompt (a slot's through its `outbox`: once); None when the bank is
+        empty. Raises _TargetBroken."""
         guild = self.bot.get_guild(guild_id)
         channel = guild.get_channel(target.channel_id) if guild else None
         if guild is None or not isinstance(channel, discord.TextChannel):
@@ -99,7 +112,7 @@ class PromptPoster:
         if target.topic_id is not None and target.ping:
             topic = await self.topics.get(guild_id, target.topic_id)
             role_id = topic.role_id if topic else None
-        prompt = await self.prompts.take_next(guild_id, target.topic_id)
+        prompt = await self._pick(guild_id, target, outbox)
         if prompt is None:
             return None
         lines = [f"💬 **Discussion prompt**\n{safe_text(prompt.text, 1700)}"]
@@ -112,22 +125,42 @@ class PromptPoster:
             )
         if role_id is not None:
             lines.insert(0, f"<@&{role_id}>")
+        outgoing = message_post(
+            channel,
+            content="\n".join(lines),
+            allowed_mentions=discord.AllowedMentions(
+                everyone=False,
+                users=False,
+                roles=[discord.Object(role_id)] if role_id else False,
+            ),
+            memo={"prompt_id": prompt.id},
+        )
         try:
-            message = await channel.send(
-                "\n".join(lines),
-                allowed_mentions=discord.AllowedMentions(
-                    everyone=False,
-                    users=False,
-                    roles=[discord.Object(role_id)] if role_id else False,
-                ),
-            )
+            message = channel.get_partial_message(await post_once(outbox, "prompt", outgoing))
             if target.thread:
-                await message.create_thread(
-                    name=shorten(prompt.text.replace("\n", " "), 100), auto_archive_duration=1440
-                )
+                await _open_thread(message, shorten(prompt.text.replace("\n", " "), 100))
         except discord.Forbidden as exc:
             raise _TargetBroken(f"I lost a permission in {channel.mention}") from exc
         return message
+
+    async def _pick(
+        self, guild_id: int, target: PromptTarget, outbox: OutboxScope | None
+    ) -> PromptInfo | None:
+        """The next prompt, marked used; a slot resumed after a crash takes the one it took."""
+        memo = await outbox.memo("prompt") if outbox is not None else None
+        if memo is not None:
+            with contextlib.suppress(UserFacingError):  # removed since: take the next one
+                return await self.prompts.get(guild_id, int(memo["prompt_id"]))
+        return await self.prompts.take_next(guild_id, target.topic_id)
+
+
+async def _open_thread(message: discord.PartialMessage, name: str) -> None:
+    """A thread for replies, once: Discord refuses a second one on the same message."""
+    try:
+        await message.create_thread(name=name, auto_archive_duration=1440)
+    except discord.HTTPException as exc:
+        if exc.code != THREAD_EXISTS:
+            raise
 
 
 class _TargetBroken(UserFacingError):

@@ -25,9 +25,9 @@ class Recap(
     def __init__(self, bot: PLNBot) -> None:
         self.bot = bot
         self.service = bot.services.recap
-        self.publisher = RecapPublisher(bot, self.service)
-        self.slots = RecapSlots(self.service, self.publisher.publish)
         self.core = bot.services.scheduling
+        self.publisher = RecapPublisher(bot, self.service, self.core.outbox)
+        self.slots = RecapSlots(self.service, self.publisher.publish)
         self.moderation = RecapModeration(self.service, self.core, self.publisher, bot.clock)
         super().__init__()
 

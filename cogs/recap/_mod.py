@@ -7,7 +7,7 @@ from discord import app_commands
 
 from bot.clock import Clock
 from bot.core import PLNBot
-from bot.recap.posting import sync_schedule
+from bot.recap.posting import recap_scope, sync_schedule
 from bot.recap.records import RecapConfig
 from bot.recap.service import RecapService
 from bot.recap.window import WEEKDAYS
@@ -16,8 +16,8 @@ from bot.ui.context import guild_of
 from bot.ui.moderation import ModeratorGroup
 from bot.ui.paginator import Paginator
 from bot.ui.permissions import require_can_post
-from bot.ui.text import discord_timestamp
 from bot.unset import UNSET
+from bot.wording import discord_timestamp
 from cogs.recap._publisher import RecapPublisher
 from cogs.recap.render import jump_url, send_privately
 
@@ -79,8 +79,8 @@ class RecapModeration(ModeratorGroup, name="recap", description="The weekly reca
         view = await self.service.prepare(guild.id, self.clock.now(), trigger="manual")
         await self.publisher.publish(view)
         assert view.recap_id is not None
-        parts = await self.service.posted_parts(guild.id, view.recap_id)
-        link = self.publisher.first_link(view, parts[0])
+        sent = await self.core.outbox.scope(guild.id, recap_scope(view.recap_id)).sent()
+        link = self.publisher.first_link(view, sent["0"])
         await interaction.followup.send(f"Posted the recap: {link}", ephemeral=True)
 
     @app_commands.command(name="preview", description="See the recap that would be posted now")

@@ -8,9 +8,11 @@ import discord
 
 from bot.core import PLNBot
 from bot.errors import UserFacingError
-from bot.recap.posting import nonce, post_remaining
+from bot.recap.posting import post_remaining
 from bot.recap.records import RecapView
 from bot.recap.service import RecapService
+from bot.scheduling import Outbox, Outgoing
+from bot.ui.outbox import message_post
 from bot.ui.permissions import missing_post_permissions
 from bot.wording import plural
 from cogs.recap.render import Part, jump_url, render
@@ -23,9 +25,10 @@ class RecapNotPosted(UserFacingError):
 
 
 class RecapPublisher:
-    def __init__(self, bot: PLNBot, service: RecapService) -> None:
+    def __init__(self, bot: PLNBot, service: RecapService, outbox: Outbox) -> None:
         self._bot = bot
         self._service = service
+        self._outbox = outbox
 
     async def publish(self, view: RecapView) -> str:
         """Post the parts of a stored recap not yet sent; returns a note for the run record."""
@@ -44,16 +47,10 @@ class RecapPublisher:
             await self._tell_moderators(view, why)
             raise RecapNotPosted(f"The recap was not posted: {why}.")
 
-        async def send(index: int, part: Part) -> int:
-            message = await channel.send(
-                content=part.content,
-                embeds=list(part.embeds),
-                nonce=nonce(recap_id, index),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-            return message.id
+        def outgoing(_index: int, part: Part) -> Outgoing:
+            return message_post(channel, content=part.content, embeds=part.embeds)
 
-        ids = await post_remaining(self._service, view, render(view), send)
+        ids = await post_remaining(self._outbox, self._service, view, render(view), outgoing)
         return f"posted recap #{recap_id} in {plural(len(ids), 'message')}"
 
     def first_link(self, view: RecapView, message_id: int) -> str | None:

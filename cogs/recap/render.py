@@ -16,7 +16,8 @@ import discord
 
 from bot.recap.ranking import FORMULA
 from bot.recap.records import RecapEntry, RecapView
-from bot.ui.text import discord_timestamp, safe_text, shorten
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096

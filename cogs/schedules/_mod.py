@@ -14,7 +14,7 @@ from bot.ui.context import guild_of
 from bot.ui.moderation import ModeratorGroup
 from bot.ui.paginator import Paginator
 from bot.ui.schedules import KIND_NAMES, WHEN_HELP, preview_text, schedule_pages
-from bot.ui.text import discord_timestamp
+from bot.wording import discord_timestamp
 
 
 class ScheduleModeration(

@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.core import PLNBot
 from bot.database import backend_name
 from bot.ui.context import guild_of
-from bot.ui.text import discord_timestamp
+from bot.wording import discord_timestamp
 from cogs.server._mod import moderator_settings, settings_embed
 
 ClearableSetting = Literal["moderator role", "log channel"]

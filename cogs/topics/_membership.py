@@ -97,9 +97,9 @@ class TopicMembership:
         ]
         try:
             if add_roles:
-                await member.add_roles(*add_roles, reason="topic picker")
+                await member.add_roles(*add_roles, reason="mod topic picker")
             if remove_roles:
-                await member.remove_roles(*remove_roles, reason="topic picker")
+                await member.remove_roles(*remove_roles, reason="mod topic picker")
         except discord.Forbidden as error:
             raise permission_error("change your topic roles") from error
         for topic, _ in add:

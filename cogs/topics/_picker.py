@@ -184,7 +184,7 @@ class _PickerSelect(
     template=r"topics:picker:never-registered",
 ):
     ITEMS: PickerItems
-    where = "topic picker"
+    where = "mod topic picker"
 
     def __init__(
         self, page: int, options: list[discord.SelectOption] | None = None, placeholder: str = ""

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 import discord
 
 from bot.topics.service import TopicInfo, broken_message
-from bot.ui.text import discord_timestamp, safe_text, shorten
-from bot.wording import plural
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp, plural
 
 TOPICS_PER_PAGE = 10
 _STATE_MARK = {"active": "", "archived": " (archived)", "broken": " (broken)"}

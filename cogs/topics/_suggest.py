@@ -10,7 +10,8 @@ from bot.core import PLNBot
 from bot.errors import UserFacingError
 from bot.topics.records import SuggestionInfo
 from bot.topics.suggestions import TopicSuggestions
-from bot.ui.text import discord_timestamp, safe_text, shorten
+from bot.ui.text import safe_text, shorten
+from bot.wording import discord_timestamp
 from cogs.topics._workflows import TopicWorkflows
 
 

@@ -231,12 +231,15 @@ async def create_message(ctx: Ctx) -> JSON:
     if channel.type in (ChannelType.GUILD_CATEGORY, ChannelType.GUILD_FORUM):
         raise DiscordError(400, 50008, "Cannot send messages in a non-text channel")
     rules.check_message(body, has_files=bool(ctx.files)).raise_if_any()
+    earlier = messaging.sent_before(state, state.bot_user, body)
+    if earlier is not None:  # a resend inside the nonce window: the first message, again
+        return messaging.created(earlier, state)
     reference = body.get("message_reference")
     if reference and reference.get("message_id"):
         state.message(int(reference.get("channel_id") or channel.id), int(reference["message_id"]))
     message = messaging.build_message(state, channel, state.bot_user, body, ctx.files)
     messaging.publish_create(state, message)
-    return wire.message(message, state)
+    return messaging.created(message, state)
 
 
 @routes.route("PATCH", "/channels/{channel_id}/messages/{message_id}")

@@ -184,6 +184,18 @@ async def _pipeline(
     fault = services.faults.take(spec.method, spec.template)
     if fault is not None:
         return fault
+    stall = services.faults.take_stall(spec.method, spec.template)
+    if stall is not None and not stall.after_handler and not await stall.hold():
+        return json_response({"message": "503: Service Unavailable", "code": 0}, status=503)
+    response = await _limited(spec, services, request, record)
+    if stall is not None and stall.after_handler:
+        await stall.hold()
+    return response
+
+
+async def _limited(
+    spec: RouteSpec, services: Services, request: web.Request, record: RecordedRequest
+) -> web.Response:
     if services.rate_limits is None:
         return await _admitted(spec, services, request, record)
     verdict = services.rate_limits.check(spec.method, spec.template, request.match_info)

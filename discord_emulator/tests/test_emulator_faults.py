@@ -6,7 +6,7 @@ import asyncio
 
 import discord
 import pytest
-from _support import StartBot, make_bot
+from _support import StartBot, api, make_bot
 
 from discord_emulator import DiscordEmulator
 
@@ -94,3 +94,49 @@ async def test_invalid_session_makes_the_client_identify_again(
     await emu.wait_until(lambda: emu.hub.identify_count == 2)
     await emu.wait_for_bot_ready()
     assert await ping(emu, world) == "pong"
+
+
+async def test_a_stall_before_the_handler_holds_the_request_until_released(
+    emu: DiscordEmulator, world: dict
+) -> None:
+    stall = emu.faults.stall("POST", MESSAGES)
+    channel = world["bot"].get_channel(world["general"].id)
+    sending = asyncio.create_task(channel.send("held"))
+    await stall.wait()
+    assert emu.history(world["general"]) == [] and not sending.done()  # nothing happened yet
+    stall.release()
+    sent = await asyncio.wait_for(sending, 5)
+    assert [m.id for m in emu.history(world["general"])] == [sent.id]
+    await channel.send("not held")  # a stall holds `times` requests (1), then lets them by
+    assert stall.held == 1 and emu.faults.pending() == 0
+
+
+async def test_a_stall_after_the_handler_holds_the_answer_of_a_done_action(
+    emu: DiscordEmulator, world: dict
+) -> None:
+    stall = emu.faults.stall("POST", MESSAGES, after_handler=True)
+    channel = world["bot"].get_channel(world["general"].id)
+    sending = asyncio.create_task(channel.send("made, not answered"))
+    await stall.wait()
+    [made] = emu.history(world["general"])  # the message exists; the client does not know yet
+    assert made.content == "made, not answered" and not sending.done()
+    stall.release()
+    assert (await asyncio.wait_for(sending, 5)).id == made.id
+
+
+async def test_a_stall_still_held_at_shutdown_is_dropped_before_its_handler(
+    emu: DiscordEmulator, world: dict
+) -> None:
+    stall = emu.faults.stall("POST", MESSAGES)
+    path = f"/channels/{world['general'].id}/messages"
+    calling = asyncio.create_task(api(emu, "POST", path, {"content": "never"}))
+    await stall.wait()
+    emu.faults.drop_stalls()
+    status, _ = await asyncio.wait_for(calling, 5)
+    assert status == 503 and emu.history(world["general"]) == []
+
+
+async def test_waiting_for_a_stall_that_never_comes_names_the_route(emu: DiscordEmulator) -> None:
+    stall = emu.faults.stall("POST", MESSAGES, after_handler=True, limit=0.05)
+    with pytest.raises(TimeoutError, match=r"no POST /channels/\{channel_id\}/messages .*after"):
+        await stall.wait()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import discord
@@ -12,6 +12,7 @@ import pytest
 from _support import StartBot, api, make_bot
 
 from discord_emulator import DiscordEmulator, EmulatorUsageError, Permission
+from discord_emulator.messaging import NONCE_WINDOW
 
 
 @pytest.fixture
@@ -215,3 +216,51 @@ async def test_message_timestamps_come_from_the_injected_clock() -> None:
         message = await emu.post_message(guild.members[guild.owner_id], channel, "hi")
         assert message.timestamp == instant
         assert discord.utils.snowflake_time(message.id) == instant
+
+
+async def test_enforce_nonce_returns_the_first_message_within_discords_window() -> None:
+    now = [datetime(2026, 3, 2, 12, 0, tzinfo=UTC)]
+    async with DiscordEmulator(clock=lambda: now[0]) as emu:
+        guild = emu.create_guild("PLN")
+        general = emu.create_channel(guild, "general")
+        path = f"/channels/{general.id}/messages"
+        enforced = {"content": "once", "nonce": "slot.1", "enforce_nonce": True}
+        status, first = await api(emu, "POST", path, enforced)
+        assert status == 200 and first["nonce"] == "slot.1"
+        status, again = await api(emu, "POST", path, enforced)
+        assert status == 200 and again["id"] == first["id"] and again["nonce"] == "slot.1"
+        assert len(emu.history(general)) == 1
+        # Without enforce_nonce Discord makes a second message with the same nonce.
+        _, plain = await api(emu, "POST", path, {"content": "once", "nonce": "slot.1"})
+        assert plain["id"] != first["id"]
+        # After "a few minutes" the nonce is forgotten.
+        now[0] += NONCE_WINDOW + timedelta(seconds=1)
+        _, later = await api(emu, "POST", path, enforced)
+        assert later["id"] not in (first["id"], plain["id"])
+        assert [m.nonce for m in emu.history(general)] == ["slot.1"] * 3
+        # A fetched message carries no nonce: Discord keeps it only ephemerally.
+        _, fetched = await api(emu, "GET", f"{path}/{first['id']}")
+        assert "nonce" not in fetched
+        _, listed = await api(emu, "GET", f"{path}?limit=10")
+        assert all("nonce" not in m for m in listed)
+        status, _ = await api(emu, "POST", path, {"content": "x", "nonce": "n" * 26})
+        assert status == 400
+        [violation] = emu.take_violations()
+        assert "nonce: must be 25 or fewer in length" in str(violation)
+
+
+async def test_discordpy_sends_its_nonce_enforced_and_gets_the_first_message_back(
+    emu: DiscordEmulator, world: tuple[discord.Client, dict]
+) -> None:
+    bot, w = world
+    created: asyncio.Queue[discord.Message] = asyncio.Queue()
+    bot.add_listener(created.put, "on_message")
+    channel = bot.get_channel(w["general"].id)
+    assert isinstance(channel, discord.TextChannel)
+    first = await channel.send("retry me", nonce="pln.42")
+    second = await channel.send("retry me", nonce="pln.42")
+    assert second.id == first.id and first.nonce == "pln.42"
+    assert [m.content for m in emu.history(w["general"])] == ["retry me"]
+    assert emu.requests[-1].body["enforce_nonce"] is True
+    echoed = await asyncio.wait_for(created.get(), 2)  # MESSAGE_CREATE carries the nonce too
+    assert echoed.id == first.id and echoed.nonce == "pln.42" and created.empty()

@@ -178,3 +178,33 @@ async def test_a_chat_on_a_forum_topic_is_refused_with_a_way_out(world: World) -
     assert "Weekly chats run in a thread of a text channel" in refused.content
     assert refused.flags & 64  # ephemeral
     assert await world.bot.services.scheduling.schedules.for_guild(world.guild.id) == []
+
+
+async def test_a_chat_interrupted_by_crashes_posts_each_step_exactly_once(world: World) -> None:
+    emu = world.emu
+    messages, threads = "/channels/{channel_id}/messages", "/channels/{channel_id}/threads"
+    await schedule_chat(world)
+    # Wednesday 19:00: the bot dies sending the announcement, before Discord made it.
+    stall = emu.faults.stall("POST", messages)
+    await world.crash_at(datetime(2026, 3, 5, 0, 0, tzinfo=UTC), stall)
+    assert world.bot_posts(world.general) == []
+    await world.restart(timedelta(minutes=11))  # the stale run is taken over: posted late
+    [announcement] = world.bot_posts(world.general)
+    assert "Posted late" in text_of(announcement)
+
+    # Thursday 19:00: it dies once Discord made the thread, before the bot heard back.
+    stall = emu.faults.stall("POST", threads, after_handler=True)
+    await world.crash_at(datetime(2026, 3, 6, 0, 0, tzinfo=UTC), stall)
+    assert len(world.threads()) == 1 and world.bot_posts(world.threads()[0]) == []
+    await world.restart(timedelta(minutes=11))  # within the 30-minute chat: it starts late
+    [thread] = world.threads()
+    intro, q1 = world.bot_posts(thread)
+    assert "Started late" in intro.content and q1.content.startswith("**Q1**")
+
+    # Q2 is due at 19:21 (Q1 went out late): it dies once Discord made it.
+    stall = emu.faults.stall("POST", messages, after_handler=True)
+    await world.crash_at(datetime(2026, 3, 6, 0, 21, tzinfo=UTC), stall)
+    await world.restart(timedelta(minutes=11))  # 19:32: the chat's half hour is over
+    texts = [m.content for m in world.bot_posts(thread)]
+    assert texts[2].startswith("**Q2**") and "summary" in texts[3] and len(texts) == 4
+    assert world.bot_posts(world.log) == []  # nothing lost: nothing to report

@@ -20,7 +20,7 @@ from bot.digests.service import (
 )
 from bot.errors import UserFacingError
 from bot.guilds.service import ensure_guild_row
-from bot.scheduling import Recurrence, SchedulingCore
+from bot.scheduling import OutboxScope, Recurrence, SchedulingCore
 from bot.topics.models import Topic, TopicFollower
 from bot.topics.service import TopicService
 
@@ -34,7 +34,7 @@ class Mailbox:
         self.sent: list[Digest] = []
         self.closed: set[int] = set()
 
-    async def deliver(self, digest: Digest) -> str:
+    async def deliver(self, digest: Digest, _posts: OutboxScope) -> str:
         if digest.user_id in self.closed:
             return DMS_CLOSED
         self.sent.append(digest)

@@ -104,3 +104,35 @@ async def test_a_member_with_closed_dms_is_switched_off_and_told(world: World) -
     notice = await world.emu.wait_for_followup(interaction, 0)
     assert "digest is switched off" in notice.content
     assert "direct messages" in notice.content
+
+
+@pytest.mark.parametrize("reached_discord", [False, True], ids=["lost", "delivered"])
+async def test_a_digest_interrupted_by_a_crash_is_sent_exactly_once(
+    world: World, reached_discord: bool
+) -> None:
+    await _follow_maths(world, world.alice)
+    await world.emu.wait_for_followup(
+        await world.invoke(world.alice, "digest on", {"weekday": 1, "time": "09:00"})
+    )
+    await world.emu.wait_for_response(
+        await world.invoke(
+            world.bob,
+            "share",
+            {"url": "https://example.org/algebra", "title": "Algebra"},
+            channel=world.channels["maths"],
+        )
+    )
+    core = world.bot.services.scheduling
+    [schedule] = [s for s in await core.schedules.for_guild(world.guild.id) if s.kind == "digest"]
+    assert schedule.next_run_at is not None
+    # The bot dies sending the DM: before Discord made it, or once it had.
+    stall = world.emu.faults.stall(
+        "POST", "/channels/{channel_id}/messages", after_handler=reached_discord
+    )
+    await world.crash_at(schedule.next_run_at, stall)
+    assert len(world.emu.dm_history(world.alice)) == (1 if reached_discord else 0)
+    await world.restart(timedelta(minutes=11))
+    [dm] = world.emu.dm_history(world.alice)
+    assert "Algebra" in "\n".join(d for _, d, _ in embeds_of([dm]))
+    deliveries = await world.bot.services.digests.deliveries(world.guild.id, world.alice.id)
+    assert [status for _, status, _ in deliveries] == ["sent"]

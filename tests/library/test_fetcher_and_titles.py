@@ -185,6 +185,9 @@ async def test_loopback_is_refused_without_the_test_setting(server: str) -> None
         (b"<html><head></head><body>none</body></html>", None),
         ("<title>Caf\xe9 \u00e9t\u00e9</title>".encode(), "Caf\xe9 \u00e9t\u00e9"),
         (b"<title>@everyone <b>x</b></title>", "@everyone x"),
+        # A raw NUL or escape code in a page would be refused by PostgreSQL: dropped.
+        (b"<title>Nul\x00l \x1b[1mbold\r\nnext</title>", "Null [1mbold next"),
+        (b'<meta property="og:title" content="O\x00G">', "OG"),
     ],
 )
 def test_title_extraction(html: bytes, title: str | None) -> None:

@@ -115,3 +115,42 @@ async def test_a_member_suggests_a_prompt_and_a_moderator_approves_it(world: Wor
     assert "approved" in (await world.emu.wait_for_followup(click)).content
     listing = await world.run(world.mod, "mod prompt list")
     assert "What made you smile?" in text_of(listing)
+
+
+MESSAGES = "/channels/{channel_id}/messages"
+
+
+@pytest.mark.parametrize("reached_discord", [False, True], ids=["lost", "delivered"])
+async def test_a_prompt_interrupted_by_a_crash_is_posted_exactly_once_after_the_restart(
+    world: World, reached_discord: bool
+) -> None:
+    await schedule_prompts(world, "daily at 09:00", thread=True)
+    # Monday 09:00 New York: the bot dies while sending the prompt, before Discord made it
+    # (lost) or once it had, before the bot heard back (delivered).
+    stall = world.emu.faults.stall("POST", MESSAGES, after_handler=reached_discord)
+    await world.crash_at(world.clock.now() + timedelta(hours=2), stall)
+    assert len(world.bot_posts(world.general)) == (1 if reached_discord else 0)
+    # Back 15 minutes later: the interrupted run is taken over and finished.
+    await world.restart(timedelta(minutes=15))
+    [post] = world.bot_posts(world.general)
+    assert "What surprised you this week?" in post.content  # the prompt it had taken
+    assert ("Posted late" in post.content) is not reached_discord
+    assert len(world.threads()) == 1  # its thread, once
+    assert world.bot_posts(world.log) == []  # nothing lost, nothing to report
+    runs = await world.bot.services.scheduling.schedules.runs(world.guild.id)
+    assert [r.status for r in runs] == ["done"]
+    await world.tick(timedelta(days=1))  # the bank moves on: no prompt was skipped
+    assert "Share one tool you love." in world.bot_posts(world.general)[-1].content
+
+
+async def test_a_delivered_prompt_is_found_in_a_busy_channel(world: World) -> None:
+    await schedule_prompts(world, "daily at 09:00")
+    # A lively minute before the slot: the lookup reads past more than one page of history.
+    world.clock.advance(timedelta(hours=2) - timedelta(seconds=30))
+    for number in range(150):
+        await world.emu.post_message(world.alice, world.general, f"chatter {number}")
+    stall = world.emu.faults.stall("POST", MESSAGES, after_handler=True)
+    await world.crash_at(world.clock.now() + timedelta(seconds=30), stall)
+    await world.restart(timedelta(minutes=15))
+    [post] = world.bot_posts(world.general)
+    assert "What surprised you this week?" in post.content and "late" not in post.content

@@ -12,7 +12,7 @@ from bot.database import SessionFactory
 from bot.recap.posting import RECAP_GRACE, RECAP_KIND, RecapSlots, post_remaining, sync_schedule
 from bot.recap.records import RecapView
 from bot.recap.service import RecapService
-from bot.scheduling import SchedulingCore
+from bot.scheduling import Outgoing, SchedulingCore
 from bot.topics.service import TopicService
 
 GUILD = 1
@@ -52,10 +52,13 @@ def setup(sessions: SessionFactory, clock: FakeClock, reports: list[tuple[int, s
         assert view.recap_id is not None
         recap_id = view.recap_id
 
-        async def send(index: int, part: str) -> int:
-            return await channel.send(recap_id, index, part)
+        def outgoing(index: int, part: str) -> Outgoing:
+            async def send(_nonce: str) -> int:
+                return await channel.send(recap_id, index, part)
 
-        ids = await post_remaining(service, view, _parts(view), send)
+            return Outgoing("message", 55, part, send)
+
+        ids = await post_remaining(core.outbox, service, view, _parts(view), outgoing)
         return f"posted {len(ids)} messages"
 
     async def report(guild_id: int, text: str) -> None:

@@ -15,7 +15,9 @@ from bot.errors import UserFacingError
 from bot.guilds.service import ensure_guild_row
 from bot.library.models import LibraryResource
 from bot.members.service import MemberService
+from bot.recap.posting import recap_scope
 from bot.recap.service import RecapService
+from bot.scheduling import Outbox, Outgoing
 from bot.topics.models import Topic
 from bot.topics.service import TopicService
 
@@ -127,8 +129,13 @@ async def test_prepare_stores_a_snapshot_once_and_history_keeps_it(
     loaded = await service.load(GUILD, stored.recap_id)
     assert loaded.entries[0].title == "Alpha"
     assert loaded == stored
-    await service.record_part(GUILD, stored.recap_id, 0, 55, 1234)
-    assert await service.posted_parts(GUILD, stored.recap_id) == {0: 1234}
+    posts = Outbox(sessions, clock).scope(GUILD, recap_scope(stored.recap_id))
+
+    async def send(_nonce: str) -> int:
+        return 1234
+
+    await posts.once("0", Outgoing("message", 55, "part 0", send))
+    assert await posts.sent() == {"0": 1234}
     assert await service.unfinished(GUILD) == [stored.recap_id]
     await service.mark_posted(GUILD, stored.recap_id)
     assert await service.unfinished(GUILD) == []

@@ -30,7 +30,7 @@ from bot.clock import FakeClock
 from bot.core import PLNBot
 from bot.scheduling import RunReport
 from bot.settings import DatabaseSettings, DiscordSettings, Settings
-from discord_emulator import Channel, DiscordEmulator, Guild, Member, Message, Permission
+from discord_emulator import Channel, DiscordEmulator, Guild, Member, Message, Permission, Stall
 from discord_emulator.models import Role
 from discord_emulator.permissions import channel_permissions
 
@@ -219,6 +219,23 @@ class World:
         # slot, and runs it in the background; wait for that too.
         await runner.join()
         return report
+
+    async def crash_at(self, instant: datetime, stall: Stall) -> None:
+        """Run what is due at `instant` and die where `stall` holds a request to Discord, as a
+        process killed there would: the runs stop where they are (their claims stay `claimed`,
+        nothing after that point is recorded), the held request never gets its answer, and the
+        bot is gone. `restart` starts a new one on the same database."""
+        ticking = asyncio.create_task(self.tick_to(instant))
+        await stall.wait()
+        # Every slot in flight dies, also one the real alarm started (a chat's next step).
+        dying = [ticking] + [
+            task for task in asyncio.all_tasks() if task.get_name().startswith("scheduling-run-")
+        ]
+        for task in dying:
+            task.cancel()
+        await asyncio.wait(dying)
+        stall.drop()  # held before its handler: it never reaches it
+        await self.stop()
 
     async def eventually(self, check: Callable[[], Awaitable[T | None]]) -> T:
         return await eventually(check)
