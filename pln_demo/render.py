@@ -7,6 +7,9 @@ same lines as plain text when the output is a file or a pipe. Both read the same
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
@@ -102,6 +105,17 @@ def embed_lines(embed: EmbedText) -> list[str]:
     return lines
 
 
+def _unless_closed(show: Callable[[], None]) -> None:
+    """Write, or, once the reader has gone (`plnbot demo | head`), write to nowhere: the demo
+    plays on and keeps its transcript."""
+    try:
+        show()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 class PlainView:
     """Plain lines, for a file or a pipe."""
 
@@ -118,8 +132,11 @@ class PlainView:
         self._write(plain(head(entry).text), *(" " * INDENT + plain(line) for line in body(entry)))
 
     def _write(self, *lines: str) -> None:
-        self._out.write("\n".join(lines) + "\n")
-        self._out.flush()
+        def write() -> None:
+            self._out.write("\n".join(lines) + "\n")
+            self._out.flush()
+
+        _unless_closed(write)
 
 
 class RichView:
@@ -129,6 +146,9 @@ class RichView:
         self._console = console
 
     def show(self, entry: Entry) -> None:
+        _unless_closed(lambda: self._show(entry))
+
+    def _show(self, entry: Entry) -> None:
         console = self._console
         if entry.kind == "chapter":
             console.print()
