@@ -293,11 +293,9 @@ class _Capture(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.transcript: Transcript | None = None
-        self.early: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.transcript is None:
-            self.early.append(record)
+        if self.transcript is None:  # before the emulator is up
             print(f"log {record.levelname} {record.name}: {record.getMessage()}", file=sys.stderr)
         else:
             self.transcript.log(record)

@@ -15,6 +15,9 @@ from support.cli import PlnbotCommand
 
 from bot.invite import REQUIRED_PERMISSIONS
 
+# Each test starts plnbot as a child process (a second or more each).
+pytestmark = pytest.mark.slow
+
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabc.rejected-secret-value"  # id 123456789012345678
 
 

@@ -24,6 +24,9 @@ from support.cli import WITHOUT_ASYNCPG, PlnbotCommand, run_plnbot
 
 from bot import __version__
 
+# Each test starts plnbot as a child process (a second or more each).
+pytestmark = pytest.mark.slow
+
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabc.rejected-secret-value"
 Setup = Callable[[Path], None]
 

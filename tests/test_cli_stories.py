@@ -8,11 +8,15 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 from support.cli import PlnbotCommand, clean_env
 from support.world import READY_TIMEOUT, eventually
 
 from discord_emulator import DiscordEmulator
 from discord_emulator.state import Intent
+
+# Each test starts plnbot as a child process (a second or more each).
+pytestmark = pytest.mark.slow
 
 
 def discord_env(emulator: DiscordEmulator, tmp_path: Path) -> dict[str, str]:
