@@ -1,5 +1,5 @@
 # PLN bot: slim image, non-root, SQLite on the /data volume (or PostgreSQL via PLNBOT_DATABASE_URL).
-FROM python:3.11-slim
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -7,16 +7,24 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# Exact versions of everything installed, build tools included (see requirements-docker.txt).
+COPY requirements-docker.txt ./
+RUN pip install --no-cache-dir --requirement requirements-docker.txt
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY cogs ./cogs
 COPY discord_emulator ./discord_emulator
+COPY pln_demo ./pln_demo
 COPY migrations ./migrations
-RUN pip install ".[postgres]" && rm -rf /src
+# The bot alone: its dependencies are the pinned ones above.
+RUN pip install --no-cache-dir --no-build-isolation --no-deps /src && rm -rf /src
+# A starting point for /data/config.toml: docker run --rm pln-bot cat /usr/local/share/pln-bot/config.example.toml
+COPY config.example.toml /usr/local/share/pln-bot/config.example.toml
 
-RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin pln \
-    && mkdir -p /data && chown pln:pln /data
-USER pln
+RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin pln \
+    && mkdir -p /data && chown 10001:10001 /data
+USER 10001:10001
+# /data holds the SQLite database (PLNBOT_DATABASE_URL below) and config.toml, if you mount one.
 WORKDIR /data
 VOLUME ["/data"]
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +20,7 @@ from bot.clean import clean_text
 from bot.clock import Clock
 from bot.database import SessionFactory, migrate_to_head, pending_migrations
 from bot.errors import StartupError
+from bot.paths import explain
 from bot.services import Services
 from bot.settings import Settings
 from bot.tree import PLNCommandTree
@@ -31,6 +31,12 @@ from bot.wording import plural
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
+# Shutdown within Docker's 10 s stop timeout, whatever a background task or handler does: each
+# step of closing gets this long before the next one goes ahead without it.
+BACKGROUND_STOP_SECONDS = 1.0
+SCHEDULING_STOP_SECONDS = 4.0
+GATEWAY_CLOSE_SECONDS = 2.0
+RELEASE_SECONDS = 1.0
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -161,18 +167,34 @@ class PLNBot(commands.AutoShardedBot):
 
     async def _release(self) -> None:
         # Reverse order of setup_hook: background work stops before what it uses is released.
-        for task in self._background:
+        # Every step runs, within its time, whatever the one before it did: a failed background
+        # task must never keep the gateway open.
+        await self._stop_background()
+        await _step("the scheduled runs", self._stop_scheduling, SCHEDULING_STOP_SECONDS)
+        await _step("the gateway", super().close, GATEWAY_CLOSE_SECONDS)  # and the cogs
+        await _step("the web fetcher", self.services.fetcher.close, RELEASE_SECONDS)
+        await _step("the database", self.engine.dispose, RELEASE_SECONDS)
+
+    async def _stop_background(self) -> None:
+        tasks = [task for task in self._background if not task.done()]
+        for task in tasks:
             task.cancel()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=BACKGROUND_STOP_SECONDS)
+            for task in stuck:
+                log.warning("The background task %s did not stop; closing anyway", task.get_name())
         for task in self._background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.error(
+                    "The background task %s had failed", task.get_name(), exc_info=task.exception()
+                )
+
+    async def _stop_scheduling(self) -> None:
         self.services.scheduling.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        # Runs cut short here are taken over by the next start's recovery (bot/scheduling).
         await self.services.scheduling.wait_idle()
-        await super().close()  # gateway and cogs
-        await self.services.fetcher.close()
-        await self.engine.dispose()
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         # Every listener that captures what members write (links in topic channels, chat
@@ -190,7 +212,33 @@ class PLNBot(commands.AutoShardedBot):
     async def _beat(self) -> None:
         path = Path(self.settings.health.heartbeat_file)
         await self.wait_until_ready()
+        failing = False
         while not self.is_closed():
             if self.is_ready() and all(not s.is_closed() for s in self.shards.values()):
-                await asyncio.to_thread(path.touch)
+                try:
+                    await asyncio.to_thread(path.touch)
+                except OSError as exc:
+                    if not failing:  # once, not every 30 s
+                        log.error(
+                            "Cannot write the heartbeat file %s (health.heartbeat_file): %s. "
+                            "`plnbot health` reports the bot unhealthy until it can.",
+                            path,
+                            explain(exc, path),
+                        )
+                    failing = True
+                else:
+                    if failing:
+                        log.info("The heartbeat file %s is written again.", path)
+                    failing = False
             await asyncio.sleep(HEARTBEAT_SECONDS)
+
+
+async def _step(what: str, release: Callable[[], Awaitable[object]], seconds: float) -> None:
+    """One step of closing: logged, never raised, and given up on after `seconds`."""
+    try:
+        async with asyncio.timeout(seconds):
+            await release()
+    except TimeoutError:
+        log.warning("Closing %s took longer than %.0f s; going on without it", what, seconds)
+    except Exception:
+        log.exception("Closing %s failed; going on", what)

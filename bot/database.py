@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 
 from bot import sqlite_driver
 from bot.errors import StartupError
+from bot.paths import ensure_folder, explain, file_problem
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -40,18 +41,33 @@ SessionFactory = async_sessionmaker[AsyncSession]
 POSTGRES_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine; SQLite gets its directory created and its pragmas on every connection."""
+def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -> AsyncEngine:
+    """An async engine; SQLite gets its folder created (unless `create_folder` is false, for
+    checks that must leave nothing behind) and its pragmas on every connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(
-            url,
-            echo=echo,
-            pool_pre_ping=True,
-            connect_args={"server_settings": POSTGRES_SESSION_SETTINGS},
+        try:
+            return create_async_engine(
+                url,
+                echo=echo,
+                pool_pre_ping=True,
+                connect_args={"server_settings": POSTGRES_SESSION_SETTINGS},
+            )
+        except ModuleNotFoundError as exc:
+            if exc.name != "asyncpg":
+                raise
+            raise StartupError(
+                "database.url is a PostgreSQL URL, but the PostgreSQL driver (asyncpg) is not "
+                "installed. Install the bot with its postgres extra: "
+                "pip install 'pln-bot[postgres]'."
+            ) from exc
+    path = sqlite_path(url)
+    if path is not None and create_folder:
+        ensure_folder(
+            path.parent,
+            purpose=f"the database (database.url = {url})",
+            fix="Run plnbot where it may write, or set database.url to a path it may write.",
         )
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
         echo=echo,
@@ -73,6 +89,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # file is read as usual past it.
     cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+def check_sqlite_writable(url: str) -> None:
+    """Raise a StartupError unless the SQLite database (or, if it does not exist yet, the
+    folder it would be created in) can be written; nothing is left behind."""
+    path = sqlite_path(url)
+    if path is None:
+        return
+    problem = file_problem(path)
+    if problem is not None:
+        raise StartupError(
+            f"The SQLite database {path} cannot be written: {problem}. Run plnbot where it may "
+            "write, or set database.url to a path it may write."
+        )
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
@@ -146,9 +184,8 @@ def _pending(connection: Connection) -> list[str]:
 
 async def pending_migrations(engine: AsyncEngine) -> list[str]:
     """Migrations not yet applied, oldest first; raises if the database is ahead of the code."""
-    database = engine.url.database
-    is_sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
-    if is_sqlite_file and not await asyncio.to_thread(Path(str(database)).exists):
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is not None and not await asyncio.to_thread(path.exists):
         # Checking must not create the file: a start that fails later leaves nothing behind.
         script = ScriptDirectory.from_config(alembic_config())
         return [rev.revision for rev in reversed(list(script.walk_revisions()))]
@@ -189,6 +226,14 @@ async def _connect(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 def _unreachable(engine: AsyncEngine, exc: BaseException) -> str:
     where = engine.url.render_as_string(hide_password=True)
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    path = sqlite_path(where)
+    if path is not None:
+        problem = file_problem(path)
+        why = f" ({problem})" if problem else ""
+        return (
+            f"Cannot open the SQLite database {path}: {reason}{why}. Check [database] url in "
+            "the config (or PLNBOT_DATABASE_URL) and that plnbot may write there."
+        )
     return (
         f"Cannot reach the database at {where}: {reason}. Check [database] url in the config "
         "(or PLNBOT_DATABASE_URL) and that the database server is running."
@@ -209,21 +254,35 @@ def backup_sqlite(database_url: str, destination: Path) -> int:
     source_path = Path(parsed.database)
     if not source_path.exists():
         raise StartupError(f"There is no database at {source_path} to back up.")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    fix = "Choose a backup path in a folder plnbot may write."
+    ensure_folder(destination.parent, purpose="the backup", fix=fix)
     if destination.exists():
         raise StartupError(f"{destination} already exists; choose a new file name.")
+    problem = file_problem(destination)
+    if problem is not None:
+        raise StartupError(f"Cannot write the backup {destination}: {problem}. {fix}")
     copied = 0
 
     def progress(_status: int, _remaining: int, total: int) -> None:
         nonlocal copied
         copied = total
 
-    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
-    target = sqlite3.connect(destination)
     try:
-        # Small steps let the running bot keep writing between them.
-        source.backup(target, pages=256, progress=progress, sleep=0.005)
+        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StartupError(f"Cannot read the database {source_path}: {exc}.") from exc
+    try:
+        target = sqlite3.connect(destination)
+        try:
+            # Small steps let the running bot keep writing between them.
+            source.backup(target, pages=256, progress=progress, sleep=0.005)
+        finally:
+            target.close()
+    except sqlite3.Error as exc:
+        raise StartupError(f"Cannot write the backup {destination}: {exc}. {fix}") from exc
+    except OSError as exc:
+        reason = explain(exc, destination)
+        raise StartupError(f"Cannot write the backup {destination}: {reason}. {fix}") from exc
     finally:
-        target.close()
         source.close()
     return copied

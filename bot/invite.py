@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 import discord
 
 REQUIRED_PERMISSIONS = discord.Permissions(
@@ -21,16 +18,6 @@ REQUIRED_PERMISSIONS = discord.Permissions(
     manage_roles=True,
     manage_events=True,
 )
-
-
-def application_id_from_token(token: str) -> int | None:
-    """A bot token's first segment is its user id in base64; for bots that is the application id."""
-    first = token.split(".", 1)[0]
-    try:
-        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return int(decoded) if decoded.isdigit() else None
 
 
 def invite_url(application_id: int) -> str:

@@ -5,11 +5,14 @@ Per-guild settings (moderator role, time zone, channels) live in the database, n
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -20,14 +23,20 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+from bot.tokens import token_problem
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_API_BASE_URL = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/pln.db"
 ENV_PREFIX = "PLNBOT_"
+# The port of a URL as written (user:password@host:PORT/...), and a URL's password.
+_PORT = re.compile(r"://(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)")
+_PASSWORD = re.compile(r"(://[^:/@]*:)[^@/]*@")
 
 
 class _Section(BaseModel):
@@ -90,6 +99,16 @@ class DatabaseSettings(_Section):
             raise ValueError(
                 "must be a sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db URL"
             )
+        try:
+            port = make_url(value).port
+        except ValueError:
+            port = -1
+        except ArgumentError:
+            raise ValueError("is not a URL SQLAlchemy can read") from None
+        if port is not None and not 1 <= port <= 65535:
+            written = _PORT.search(value)
+            shown = repr(written.group(1)) if written else "given"
+            raise ValueError(f"the port {shown} is not a number from 1 to 65535")
         return value
 
 
@@ -134,6 +153,8 @@ class WebSettings(_Section):
     max_bytes: int = Field(default=1_048_576, ge=1024, le=50_000_000)
     max_redirects: int = Field(default=5, ge=0, le=10)
     user_agent: str = "pln-bot (+self-hosted Discord bot; fetches page titles)"
+    # False: the bot fetches nothing from the web (links keep the title members give them).
+    fetch_pages: bool = True
     # Tests only: let the fetcher reach 127.0.0.1 test servers. Never enable in production.
     allow_loopback_for_tests: bool = False
 
@@ -149,13 +170,24 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
 
     def require_token(self) -> str:
+        """The token, or a ConfigError if it is missing or cannot be a bot token."""
         token = self.discord.token.get_secret_value()
         if not token:
             raise ConfigError(
                 "discord.token is not set. Put it in the config file under [discord] token, "
                 "or set the DISCORD_TOKEN environment variable."
             )
+        check_token_shape(token)
         return token
+
+
+def check_token_shape(token: str) -> None:
+    problem = token_problem(token)
+    if problem is not None:
+        raise ConfigError(
+            f"discord.token (or DISCORD_TOKEN) is malformed: {problem}. Copy the token again "
+            "from the Developer Portal (Bot → Reset Token)."
+        )
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
@@ -202,28 +234,69 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
         table = data.setdefault(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"[{section}] in the config file must be a table.")
-        table[key] = _env_value(value)
+        table[key] = _env_value(name, value, _is_list(section, key))
 
 
-def _env_value(raw: str) -> Any:
-    # Environment values are strings; pydantic coerces "true"/"5" itself, lists are comma separated.
-    if "," in raw and not raw.startswith(("http", "ws", "sqlite", "postgres")):
-        return [part.strip() for part in raw.split(",") if part.strip()]
-    return raw
+def _is_list(section: str, key: str) -> bool:
+    model = Settings.model_fields[section].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel)
+    field = model.model_fields.get(key)
+    if field is None:
+        return False  # an unknown key: validation names it
+    annotation = field.annotation
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(get_origin(arm) in (tuple, list) for arm in get_args(annotation))
+    return get_origin(annotation) in (tuple, list)
+
+
+def _env_value(name: str, raw: str, is_list: bool) -> Any:
+    """Environment values are strings: pydantic coerces "true" and "5" itself. A list setting
+    takes one value, comma-separated values, or a JSON list; any other setting takes the string
+    as it is (a user agent may hold commas)."""
+    if not is_list:
+        return raw
+    text = raw.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{name} = {raw!r} is not a valid JSON list ({exc.msg}). Write it as one value, "
+                'comma-separated values (0,1) or a JSON list ([0, 1] or ["a.example"]).'
+            ) from None
+        if not isinstance(parsed, list):
+            raise ConfigError(f"{name} = {raw!r} must be a list.")
+        return parsed
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
-    lines = ["The configuration is not valid:"]
+    problems = _problems(error, data)
+    if len(problems) == 1:
+        return f"Invalid setting: {problems[0]} (config.example.toml lists every key)."
+    lines = ["The configuration is not valid:", *(f"- {p}." for p in problems)]
+    lines.append("See config.example.toml for every key, its default and what it allows.")
+    return "\n".join(lines)
+
+
+def _problems(error: ValidationError, data: Mapping[str, Any]) -> list[str]:
+    lines = []
     for problem in error.errors():
         key = ".".join(str(part) for part in problem["loc"])
         if problem["type"] == "extra_forbidden":
             known = _known_keys(problem["loc"][:-1])
-            lines.append(f"- {key} is not a known setting (known here: {known}).")
+            lines.append(f"{key} is not a known setting (known here: {known})")
             continue
-        shown = "<hidden>" if key == "discord.token" else repr(_lookup(data, problem["loc"]))
-        lines.append(f"- {key} = {shown}: {problem['msg']}.")
-    lines.append("See config.example.toml for every key, its default and what it allows.")
-    return "\n".join(lines)
+        value = _lookup(data, problem["loc"])
+        if key == "discord.token":
+            shown = "<hidden>"
+        elif isinstance(value, str):
+            shown = repr(_PASSWORD.sub(r"\1***@", value))
+        else:
+            shown = repr(value)
+        message = problem["msg"].removeprefix("Value error, ").rstrip(".")
+        lines.append(f"{key} = {shown}: {message}")
+    return lines
 
 
 def _lookup(data: Mapping[str, Any], loc: tuple[int | str, ...]) -> Any:

@@ -42,6 +42,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
 _DIALECT = SQLiteDialect_aiosqlite()
+# How long a connection that failed to open may take to stop its thread.
+THREAD_STOP_SECONDS = 5.0
 
 Description = tuple[tuple[Any, ...], ...] | None
 
@@ -244,7 +246,14 @@ def async_creator(url: URL, busy_timeout: float) -> Callable[[], Awaitable[OneTr
         connection = OneTripConnection(lambda: sqlite3.connect(database, **kwargs), writer)
         # As SQLAlchemy does for aiosqlite: an engine left undisposed must not hang the exit.
         connection._thread.daemon = True
-        await connection
+        try:
+            await connection
+        except BaseException:
+            # aiosqlite has asked its thread to stop, which then reports to this event loop:
+            # let it finish while the loop runs, or a quick exit (plnbot's one-line error) has
+            # it print "Event loop is closed" from its thread.
+            await asyncio.to_thread(connection._thread.join, THREAD_STOP_SECONDS)
+            raise
         return connection
 
     return connect

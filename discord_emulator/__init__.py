@@ -24,7 +24,7 @@ from discord_emulator.openapi import ENV_VAR as OPENAPI_ENV_VAR
 from discord_emulator.permissions import Permission
 from discord_emulator.ratelimits import RateLimits, RateLimitStats, RouteLimit
 from discord_emulator.server import DiscordEmulator
-from discord_emulator.state import Intent, InteractionRecord
+from discord_emulator.state import Happening, Intent, InteractionRecord, Watcher
 
 __all__ = [
     "OPENAPI_ENV_VAR",
@@ -35,6 +35,7 @@ __all__ = [
     "DiscordError",
     "EmulatorUsageError",
     "Guild",
+    "Happening",
     "Intent",
     "InteractionRecord",
     "Member",
@@ -50,4 +51,5 @@ __all__ = [
     "Upload",
     "User",
     "Violation",
+    "Watcher",
 ]

@@ -28,7 +28,13 @@ from discord_emulator.permissions import Permission
 from discord_emulator.rest.channels import add_reaction, channel_event, remove_reaction
 from discord_emulator.rest.guilds import member_update, role_event
 from discord_emulator.rest.interactions import DEFERRED_UPDATE, MODAL, UPDATE_MESSAGE
-from discord_emulator.state import EmulatorState, GatewayEvent, Intent, InteractionRecord
+from discord_emulator.state import (
+    EmulatorState,
+    GatewayEvent,
+    Intent,
+    InteractionRecord,
+    Watcher,
+)
 
 T = TypeVar("T")
 
@@ -461,6 +467,18 @@ class Driver:
         await self._wait(ready, "the bot's gateway session to be READY")
 
     # --- reading -----------------------------------------------------------------------------
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call `watcher(happening)` for every message created, edited or deleted (ephemeral
+        ones too), every interaction a member sends, every modal the bot opens and every
+        reaction, as it happens. Returns a function that stops watching."""
+        self.state.watchers.append(watcher)
+
+        def stop() -> None:
+            if watcher in self.state.watchers:
+                self.state.watchers.remove(watcher)
+
+        return stop
 
     def history(self, channel: Channel) -> list[Message]:
         """The channel as Discord holds it: oldest first, without ephemeral or deleted messages."""

@@ -12,7 +12,7 @@ from discord_emulator import wire
 from discord_emulator.errors import JSON, EmulatorUsageError
 from discord_emulator.models import Attachment, Channel, Member, Message, Role, Upload, User
 from discord_emulator.permissions import has
-from discord_emulator.state import EmulatorState, GatewayEvent, InteractionRecord
+from discord_emulator.state import EmulatorState, GatewayEvent, Happening, InteractionRecord
 
 CHAT_INPUT, USER_COMMAND, MESSAGE_COMMAND = 1, 2, 3
 APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
@@ -253,6 +253,8 @@ def _base_payload(
 
 def send(state: EmulatorState, record: InteractionRecord) -> InteractionRecord:
     state.interactions[record.id] = record
+    if record.type != AUTOCOMPLETE:
+        state.tell(Happening("interaction", interaction=record))
     state.emit(GatewayEvent("INTERACTION_CREATE", record.payload))
     return record
 

@@ -11,7 +11,7 @@ from discord_emulator import rules, wire
 from discord_emulator.errors import JSON, missing_permissions
 from discord_emulator.models import Attachment, Channel, Message, User
 from discord_emulator.permissions import Permission, has
-from discord_emulator.state import EmulatorState, GatewayEvent, Intent
+from discord_emulator.state import EmulatorState, GatewayEvent, Happening, Intent
 
 # How long Discord remembers a nonce for enforce_nonce: "a few minutes" in its docs.
 NONCE_WINDOW = timedelta(minutes=3)
@@ -149,6 +149,7 @@ def publish_create(state: EmulatorState, message: Message) -> Message:
         # Discord unarchives a thread when someone posts in it.
         channel.archived = False
     state.add_message(message)
+    state.tell(Happening("message", message=message))
     if message.visible_to is None:
         state.emit(
             GatewayEvent(
@@ -212,6 +213,7 @@ def apply_edit(
 
 def publish_update(state: EmulatorState, message: Message) -> None:
     channel = state.channels[message.channel_id]
+    state.tell(Happening("edit", message=message))
     if message.visible_to is None:
         state.emit(
             GatewayEvent(
@@ -227,6 +229,7 @@ def publish_update(state: EmulatorState, message: Message) -> None:
 
 def delete(state: EmulatorState, message: Message) -> None:
     message.deleted = True
+    state.tell(Happening("delete", message=message))
     channel = state.channels[message.channel_id]
     data: JSON = {"id": str(message.id), "channel_id": str(message.channel_id)}
     if message.guild_id:

@@ -4,6 +4,9 @@ Enabled when the env var PLNBOT_DISCORD_OPENAPI names an existing file. The spec
 its validators compiled once per process (it is 1.2 MB). Snowflakes are typed as strings in the
 spec while discord.py sends some as integers (and permission bitfields the other way round): see
 `_relax`.
+
+jsonschema and referencing are test dependencies: they are imported only when a spec is loaded,
+so the emulator (and `plnbot demo`) runs from a plain install without them.
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ import functools
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
+    from referencing import Registry
 
 ENV_VAR = "PLNBOT_DISCORD_OPENAPI"
 _SPEC_URI = "urn:discord-openapi"
@@ -90,6 +92,9 @@ class OpenApiValidator:
     """Validators for the operations' bodies, keyed by JSON pointer and compiled on first use."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        from referencing import Registry, Resource
+        from referencing.jsonschema import DRAFT202012
+
         self.spec = _relax(spec)
         _add_missing_channel_types(self.spec)
         resource = Resource.from_contents(self.spec, default_specification=DRAFT202012)
@@ -123,6 +128,8 @@ class OpenApiValidator:
         return self._errors(f"{base}/content/application~1json/schema", body)
 
     def _errors(self, pointer: str, body: Any) -> list[str]:
+        from jsonschema import Draft202012Validator
+
         validator = self._validators.get(pointer)
         if validator is None:
             schema = {"$ref": f"{_SPEC_URI}#{pointer}"}
@@ -133,6 +140,8 @@ class OpenApiValidator:
 
 def _describe(error: ValidationError) -> str:
     """The most specific reason: for anyOf/oneOf failures, the best-matching branch's error."""
+    from jsonschema.exceptions import best_match
+
     if error.context:
         error = best_match(error.context) or error
     path = "/".join(map(str, error.absolute_path)) or "(body)"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import secrets
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -25,6 +27,8 @@ _FROM_ENV = "env"
 class DiscordEmulator(Driver):
     """A fake Discord for tests. Use as `async with DiscordEmulator() as emu:`.
 
+    `token`: the bot token it accepts; by default one shaped like Discord's (the application id
+    in base64, then two more parts), so tools that read the id from a token work.
     `openapi_spec`: path to Discord's OpenAPI spec to validate request bodies against; by default
     the file named by $PLNBOT_DISCORD_OPENAPI (validation is off if it is unset or missing).
     `rate_limits`: Discord's global and per-route rate limits (off by default), see `RateLimits`.
@@ -34,7 +38,7 @@ class DiscordEmulator(Driver):
         self,
         *,
         clock: Clock | None = None,
-        token: str = "emulator-bot-token",
+        token: str | None = None,
         enabled_privileged_intents: int = Intent.PRIVILEGED,
         openapi_spec: str | Path | None = _FROM_ENV,
         interaction_deadline: float = 3.0,
@@ -43,7 +47,7 @@ class DiscordEmulator(Driver):
         port: int = 0,
     ) -> None:
         self.state = EmulatorState(clock)
-        self.token = token
+        self.token = token or _bot_token(self.state.application_id)
         self.enabled_privileged_intents = enabled_privileged_intents
         self.violations: list[Violation] = []
         self.faults = FaultInjector()
@@ -182,3 +186,8 @@ class DiscordEmulator(Driver):
     async def gateway_invalidate_session(self, *, resumable: bool = False) -> int:
         """Send op 9; with resumable=False the client must IDENTIFY again."""
         return await self.hub.invalidate_session(resumable=resumable)
+
+
+def _bot_token(application_id: int) -> str:
+    first = base64.b64encode(str(application_id).encode()).decode().rstrip("=")
+    return f"{first}.emulator.{secrets.token_urlsafe(27)}"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from discord_emulator.errors import JSON, unknown
 from discord_emulator.models import (
@@ -36,6 +37,8 @@ from discord_emulator.permissions import (
 T = TypeVar("T")
 
 RECHECK_SECONDS = 0.02
+
+_log = logging.getLogger(__name__)
 
 
 class Intent:
@@ -62,6 +65,28 @@ class GatewayEvent:
     intent: int = 0
     # For MESSAGE_* events: the message, so the hub can strip content without MESSAGE_CONTENT.
     message: Message | None = None
+
+
+HappeningKind = Literal["message", "edit", "delete", "interaction", "modal", "reaction"]
+
+
+@dataclass(frozen=True)
+class Happening:
+    """Something that happened in the emulated Discord, told to watchers as it happens.
+
+    `message` for messages (created, edited, deleted, reacted to; ephemeral ones included),
+    `interaction` for interactions a member sent and for the modal the bot answered one with,
+    `user` and `emoji` for reactions.
+    """
+
+    kind: HappeningKind
+    message: Message | None = None
+    interaction: InteractionRecord | None = None
+    user: User | None = None
+    emoji: str | None = None
+
+
+Watcher = Callable[[Happening], None]
 
 
 @dataclass
@@ -112,6 +137,7 @@ class EmulatorState:
         # http://127.0.0.1:port, set when the server starts; attachment URLs are built from it.
         self.public_base = ""
         self.event_sink: Callable[[GatewayEvent], None] = lambda event: None
+        self.watchers: list[Watcher] = []
         self._changed = asyncio.Event()
         self.version = 0
 
@@ -121,6 +147,14 @@ class EmulatorState:
         self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
+
+    def tell(self, happening: Happening) -> None:
+        """Hand a happening to every watcher; a failing watcher never fails the request."""
+        for watcher in list(self.watchers):
+            try:
+                watcher(happening)
+            except Exception:
+                _log.exception("an emulator watcher failed on %s", happening.kind)
 
     def emit(self, event: GatewayEvent) -> None:
         self.event_sink(event)

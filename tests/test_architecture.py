@@ -1,7 +1,9 @@
 """The house's shape, checked on every run (see the README's "Layout").
 
-- no import circle between modules of `bot/` and `cogs/`;
+- no import circle between modules of `bot/`, `cogs/` and `pln_demo/`;
 - `bot/` never imports `cogs` or `discord_emulator`, and the emulator imports neither of them;
+- nothing imports the demo (`pln_demo`), which may import the bot and the emulator but not the
+  cogs (it runs the bot through its composition root); `bot/cli.py` names it for `plnbot demo`;
 - Discord-free modules (every service, record, model and rule under `bot/`) import no `discord`,
   nor a Discord-side module of `bot/`;
 - no module is over 600 lines.
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE_PACKAGES = ("bot", "cogs", "discord_emulator")
+SOURCE_PACKAGES = ("bot", "cogs", "discord_emulator", "pln_demo")
 # The Discord side of `bot/`: the bot class, its composition root and CLI, the command tree, and
 # the shared Discord UI (replies, views, checks). Everything else in `bot/` is Discord-free.
 DISCORD_SIDE = ("bot.app", "bot.cli", "bot.core", "bot.tree", "bot.checks", "bot.invite", "bot.ui")
@@ -122,9 +124,14 @@ def is_under(module: str, prefixes: Iterable[str]) -> bool:
 
 
 def violations(graph: Graph) -> list[str]:
-    problems = [f"import circle: {' -> '.join(group)}" for group in circles(graph, ("bot", "cogs"))]
+    within = ("bot", "cogs", "pln_demo")
+    problems = [f"import circle: {' -> '.join(group)}" for group in circles(graph, within)]
     for module, targets in sorted(graph.items()):
         for target in sorted(targets):
+            if is_under(target, ["pln_demo"]) and not is_under(module, ["pln_demo"]):
+                problems.append(f"{module} imports the demo ({target})")
+            if is_under(module, ["pln_demo"]) and is_under(target, ["cogs"]):
+                problems.append(f"the demo ({module}) imports a cog ({target})")
             if is_under(module, ["bot"]) and is_under(target, ["cogs", "discord_emulator"]):
                 problems.append(f"{module} reaches up to {target}")
             if is_under(module, ["discord_emulator"]) and is_under(target, ["bot", "cogs"]):
@@ -139,6 +146,12 @@ def test_the_import_graph_has_no_circles_and_nothing_reaches_up() -> None:
     graph = import_graph(source_files(ROOT, SOURCE_PACKAGES))
     assert len(graph) > 100  # the whole tree was read
     assert violations(graph) == []
+
+
+def test_the_cli_names_the_demo_package_it_loads() -> None:
+    from bot.cli import DEMO_MODULE
+
+    assert DEMO_MODULE in SOURCE_PACKAGES and (ROOT / DEMO_MODULE / "__init__.py").is_file()
 
 
 def test_no_module_is_over_600_lines() -> None:
@@ -219,6 +232,23 @@ def _tree(root: Path, modules: Mapping[str, str]) -> Graph:
                 "discord_emulator/state.py": "from bot.errors import UserFacingError\n",
             },
             "the emulator (discord_emulator.state) imports the bot (bot.errors)",
+        ),
+        (
+            {
+                "bot/__init__.py": "",
+                "bot/cli.py": "from pln_demo import main\n",
+                "pln_demo/__init__.py": "",
+            },
+            "bot.cli imports the demo (pln_demo)",
+        ),
+        (
+            {
+                "cogs/__init__.py": "",
+                "cogs/topics.py": "",
+                "pln_demo/__init__.py": "",
+                "pln_demo/story.py": "from cogs import topics\n",
+            },
+            "the demo (pln_demo.story) imports a cog (cogs.topics)",
         ),
     ],
 )

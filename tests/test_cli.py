@@ -15,6 +15,9 @@ from support.cli import PlnbotCommand
 
 from bot.invite import REQUIRED_PERMISSIONS
 
+# Each test starts plnbot as a child process (a second or more each).
+pytestmark = pytest.mark.slow
+
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabc.rejected-secret-value"  # id 123456789012345678
 
 
@@ -43,8 +46,9 @@ async def rejecting_discord() -> AsyncIterator[str]:
 async def test_help_lists_every_command(plnbot: PlnbotCommand, tmp_path: Path) -> None:
     result = await plnbot("--help", cwd=tmp_path)
     assert result.code == 0
-    for command in ("run", "migrate", "check", "sync-commands", "backup", "health"):
+    for command in ("run", "migrate", "check", "sync-commands", "backup", "health", "demo"):
         assert command in result.out
+    assert "--version" in result.out and "--config PATH" in result.out
     sub_help = await plnbot("sync-commands", "--help", cwd=tmp_path)
     assert "--guild ID" in sub_help.out and "--config PATH" in sub_help.out
 

@@ -6,11 +6,15 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
 from support.cli import PlnbotCommand, spawn_plnbot
 from support.world import READY_TIMEOUT, eventually
 
 from discord_emulator import DiscordEmulator
 from discord_emulator.state import Intent
+
+# Each test starts plnbot as a child process (a second or more each).
+pytestmark = pytest.mark.slow
 
 
 def discord_env(emulator: DiscordEmulator, tmp_path: Path) -> dict[str, str]:
@@ -50,7 +54,9 @@ async def test_online_check_verifies_the_token_and_the_intents(
     assert refused.code == 1
     assert "lacks Server Members Intent" in refused.err
 
-    wrong = await plnbot("check", "--online", cwd=tmp_path, env={**env, "DISCORD_TOKEN": "x.y.z"})
+    # Shaped like a bot token, but not this application's: Discord (the emulator) rejects it.
+    other = "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gabc.another-applications-secret"
+    wrong = await plnbot("check", "--online", cwd=tmp_path, env={**env, "DISCORD_TOKEN": other})
     assert wrong.code == 1 and "Discord rejected the token" in wrong.err
 
 
@@ -88,3 +94,34 @@ async def test_run_connects_reports_healthy_and_stops_cleanly_on_sigterm(
     assert bot.returncode == 0, err.decode()
     assert "Traceback" not in err.decode()
     assert (tmp_path / "pln.db").exists()  # migrated on the way up
+
+
+async def test_run_with_an_unwritable_heartbeat_logs_it_once_and_stops_on_the_first_sigterm(
+    emulator: DiscordEmulator, tmp_path: Path
+) -> None:
+    """The heartbeat's folder is missing: the bot says so once, naming the path, keeps serving,
+    and a single SIGTERM still closes the gateway and ends the process within 10 s."""
+    heartbeat = tmp_path / "missing" / "heartbeat"
+    env = {**discord_env(emulator, tmp_path), "PLNBOT_HEALTH_HEARTBEAT_FILE": str(heartbeat)}
+    bot = await spawn_plnbot("run", cwd=tmp_path, env=env)
+    assert bot.stderr is not None
+    logged: list[str] = []
+    try:
+        await emulator.wait_for_bot_ready()
+        async with asyncio.timeout(READY_TIMEOUT):
+            while not any("heartbeat file" in line for line in logged):
+                logged.append((await bot.stderr.readline()).decode())
+        bot.send_signal(signal.SIGTERM)
+        _, rest = await asyncio.wait_for(bot.communicate(), 10)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+    err = "".join(logged) + rest.decode()
+    assert bot.returncode == 0, err
+    assert "Traceback" not in err
+    problem = f"Cannot write the heartbeat file {heartbeat} (health.heartbeat_file)"
+    assert err.count(problem) == 1, err
+    assert f"the folder {heartbeat.parent} does not exist" in err
+    sessions = emulator.hub.sessions.values()
+    await emulator.wait_until(lambda: all(s.connection is None for s in sessions))  # closed

@@ -125,3 +125,60 @@ def test_a_bad_token_value_is_never_echoed(tmp_path: Path) -> None:
 def test_missing_token_says_where_to_put_it() -> None:
     with pytest.raises(ConfigError, match=r"\[discord\] token.*DISCORD_TOKEN"):
         Settings().require_token()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PLNBOT_DISCORD_SHARD_IDS": "0"}, (0,)),
+        ({"PLNBOT_DISCORD_SHARD_IDS": "0, 1"}, (0, 1)),
+        ({"PLNBOT_DISCORD_SHARD_IDS": "[0, 1]"}, (0, 1)),
+        ({"PLNBOT_LIBRARY_IGNORED_HOSTS": "example.com"}, ("example.com",)),
+        ({"PLNBOT_LIBRARY_IGNORED_HOSTS": "a.example,b.example"}, ("a.example", "b.example")),
+        ({"PLNBOT_LIBRARY_IGNORED_HOSTS": '["a.example"]'}, ("a.example",)),
+    ],
+)
+def test_a_list_from_the_environment_takes_one_value_commas_or_json(
+    env: dict[str, str], expected: tuple[object, ...]
+) -> None:
+    settings = load_settings(None, env={"PLNBOT_DISCORD_SHARD_COUNT": "2", **env})
+    key = "discord" if "SHARD" in next(iter(env)) else "library"
+    value = settings.discord.shard_ids if key == "discord" else settings.library.ignored_hosts
+    assert value == expected
+
+
+def test_a_string_from_the_environment_keeps_its_commas() -> None:
+    agent = "pln-bot (+https://pln.example; contact, please)"
+    settings = load_settings(None, env={"PLNBOT_WEB_USER_AGENT": agent})
+    assert settings.web.user_agent == agent
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://pln@db:abc/pln", "the port 'abc' is not a number from 1 to 65535"),
+        ("postgresql://pln@db:70000/pln", "the port '70000' is not a number from 1 to 65535"),
+        ("postgresql://pln:s3cret@db:/pln", "the port '' is not a number"),
+    ],
+)
+def test_a_database_port_that_is_not_a_number_is_a_setting_error(url: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, env={"PLNBOT_DATABASE_URL": url})
+    assert expected in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("token", "problem"),
+    [
+        ("abc", "three parts separated by dots"),
+        ("x.y.z", "not an application id"),
+        ("Bot MTIz.a.b", "leave out the word before the token"),
+        ("MTIz.a.b\n", "spaces or line breaks"),
+    ],
+)
+def test_a_malformed_token_is_named_without_echoing_it(token: str, problem: str) -> None:
+    settings = load_settings(None, env={"DISCORD_TOKEN": token})
+    with pytest.raises(ConfigError, match="malformed") as caught:
+        settings.require_token()
+    assert problem in str(caught.value) and token.strip() not in str(caught.value)

@@ -251,6 +251,8 @@ class SafeFetcher:
 
     async def fetch_html(self, url: str) -> FetchedPage:
         """The start of an HTML page (at most max_bytes); raises FetchError for anything else."""
+        if not self._settings.fetch_pages:
+            raise FetchError("fetching web pages is switched off (web.fetch_pages = false)")
         try:
             async with asyncio.timeout(self._settings.timeout_seconds):
                 return await self._fetch(url)

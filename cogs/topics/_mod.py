@@ -172,6 +172,8 @@ class TopicModeration(ModeratorGroup, name="topic", description="Create and shap
         if not isinstance(target, discord.TextChannel):
             raise UserFacingError("Post the picker in a text channel.")
         require_can_post(target)
+        # Two Discord calls (the picker, the log) come before the answer: defer first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         topics = await self.topics.active_topics(guild.id)
         message = await target.send(
             embed=picker_embed(topics), view=self.picker.message_view(topics)
@@ -183,7 +185,7 @@ class TopicModeration(ModeratorGroup, name="topic", description="Create and shap
             guild.id,
             f"🧭 {interaction.user.mention} posted a topic picker in {target.mention}.",
         )
-        await interaction.response.send_message(
+        await interaction.followup.send(
             f"Posted the picker in {target.mention}: {message.jump_url}", ephemeral=True
         )
 

@@ -9,7 +9,7 @@ from discord_emulator.errors import JSON, DiscordError, missing_permissions
 from discord_emulator.models import Channel, ChannelType, Message, Overwrite, Reaction
 from discord_emulator.permissions import Permission, has
 from discord_emulator.rest.framework import Ctx, RouteTable
-from discord_emulator.state import EmulatorState, GatewayEvent, Intent
+from discord_emulator.state import EmulatorState, GatewayEvent, Happening, Intent
 
 routes = RouteTable()
 
@@ -306,6 +306,7 @@ def add_reaction(state: EmulatorState, message: Message, key: str, user_id: int)
     if user_id in reaction.user_ids:
         return False
     reaction.user_ids.append(user_id)
+    state.tell(Happening("reaction", message=message, user=state.users.get(user_id), emoji=key))
     reaction_event(state, "MESSAGE_REACTION_ADD", message, key, user_id)
     return True
 

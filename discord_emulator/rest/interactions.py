@@ -13,7 +13,7 @@ from discord_emulator.errors import JSON, DiscordError
 from discord_emulator.messaging import UploadedFile
 from discord_emulator.models import Message, MessageFlags
 from discord_emulator.rest.framework import Ctx, RouteTable
-from discord_emulator.state import EmulatorState, InteractionRecord
+from discord_emulator.state import EmulatorState, Happening, InteractionRecord
 
 routes = RouteTable()
 
@@ -119,6 +119,7 @@ async def create_response(ctx: Ctx) -> JSON | None:
     elif kind == MODAL:
         rules.check_modal(data).raise_if_any()
         record.modal = data
+        state.tell(Happening("modal", interaction=record))
     record.response_type = kind
     state.changed()
     if not ctx.query_flag("with_response"):

@@ -192,3 +192,27 @@ async def test_loopback_is_refused_without_the_test_setting(server: str) -> None
 )
 def test_title_extraction(html: bytes, title: str | None) -> None:
     assert extract_title(html) == title
+
+
+async def test_with_fetching_switched_off_nothing_is_requested() -> None:
+    """web.fetch_pages = false (plnbot demo runs so): not even an allowed server is asked."""
+    hits: list[str] = []
+
+    async def page(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="<title>x</title>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/page", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/page"
+    fetcher = SafeFetcher(WebSettings(allow_loopback_for_tests=True, fetch_pages=False))
+    try:
+        with pytest.raises(FetchError, match=r"switched off \(web\.fetch_pages = false\)"):
+            await fetcher.fetch_html(url)
+    finally:
+        await fetcher.close()
+        await runner.cleanup()
+    assert hits == []
