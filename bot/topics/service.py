@@ -168,6 +168,10 @@ class TopicService:
             raise UserFacingError(f"There is no topic called “{rules.shorten_name(name)}”.")
         return topic
 
+    async def require_if_named(self, guild_id: int, name: str | None) -> TopicInfo | None:
+        """For an optional topic option: None when none was named, else `require`."""
+        return None if name is None else await self.require(guild_id, name)
+
     # --- creating and changing --------------------------------------------------------------
 
     async def prepare(

@@ -19,7 +19,7 @@ from bot.core import PLNBot
 from bot.errors import UserFacingError
 from bot.guilds.service import GuildService
 from bot.scheduling import SchedulingCore, parse_when, preview
-from bot.topics.service import TopicInfo, TopicService
+from bot.topics.service import TopicService
 from bot.ui.autocomplete import timezone_names, topic_names
 from bot.ui.context import guild_of
 from bot.ui.forms import Form, TextField
@@ -99,7 +99,7 @@ class ChatModeration(ModeratorGroup, name="chat", description="Weekly chats and 
         interval: app_commands.Range[int, 1, 360] = DEFAULT_INTERVAL,
     ) -> None:
         guild = guild_of(interaction)
-        found = await self._topic(guild.id, topic)
+        found = await self.topics.require_if_named(guild.id, topic)
         channel_id = channel.id if channel else found.channel_id if found else None
         if channel_id is None:
             raise UserFacingError("Choose a topic that has a channel, or a channel.")
@@ -240,9 +240,6 @@ class ChatModeration(ModeratorGroup, name="chat", description="Weekly chats and 
         channel_id = interaction.channel_id or 0  # always set for a slash command in a channel
         text = await self.runner.control(guild.id, channel_id, interaction.user.id, action, minutes)
         await interaction.response.send_message(text, ephemeral=True)
-
-    async def _topic(self, guild_id: int, name: str | None) -> TopicInfo | None:
-        return None if name is None else await self.topics.require(guild_id, name)
 
     async def _after_change(self, _chat: ChatInfo) -> None:
         await self.core.changed()

@@ -110,11 +110,10 @@ class Library(commands.Cog):
         note: app_commands.Range[str, 1, 500] | None = None,
         title: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
-        guild = interaction.guild
-        assert guild is not None and interaction.channel_id is not None
+        guild = guild_of(interaction)
         result = await self.service.share(
             guild.id,
-            interaction.channel_id,
+            interaction.channel_id or 0,  # always set for a slash command in a channel
             interaction.user.id,
             url,
             tags=tags,

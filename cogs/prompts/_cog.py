@@ -10,7 +10,6 @@ from discord.ext import commands
 
 from bot.core import PLNBot
 from bot.errors import UserFacingError
-from bot.topics.service import TopicInfo
 from bot.ui.approvals import approval_items, approval_view
 from bot.ui.autocomplete import topic_names
 from bot.ui.context import guild_of
@@ -48,9 +47,6 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Discuss
         self.core.registry.unregister(PROMPT_KIND)
         self.bot.remove_dynamic_items(*approval_items(self.suggestions))
 
-    async def _topic(self, guild_id: int, name: str | None) -> TopicInfo | None:
-        return None if name is None else await self.topics.require(guild_id, name)
-
     @app_commands.command(name="suggest", description="Suggest a prompt; moderators decide")
     @app_commands.autocomplete(topic=topic_names)
     @app_commands.guild_only()
@@ -59,7 +55,7 @@ class Prompts(commands.GroupCog, group_name="prompt", group_description="Discuss
         self, interaction: discord.Interaction[PLNBot], text: str, topic: str | None = None
     ) -> None:
         guild = guild_of(interaction)
-        found = await self._topic(guild.id, topic)
+        found = await self.topics.require_if_named(guild.id, topic)
         info = await self.service.suggest(
             guild.id, guild.name, interaction.user.id, text, found.id if found else None
         )

@@ -11,7 +11,7 @@ from bot.errors import UserFacingError
 from bot.guilds.service import GuildService
 from bot.prompts.service import MAX_IMPORT_BYTES, PromptInfo, PromptService
 from bot.scheduling import SchedulingCore, parse_when, preview
-from bot.topics.service import TopicInfo, TopicService
+from bot.topics.service import TopicService
 from bot.ui.autocomplete import timezone_names, topic_names
 from bot.ui.confirm import ConfirmSchedule
 from bot.ui.context import guild_of
@@ -45,9 +45,6 @@ class PromptModeration(
         self.poster = poster
         self.clock = clock
 
-    async def _topic(self, guild_id: int, name: str | None) -> TopicInfo | None:
-        return None if name is None else await self.topics.require(guild_id, name)
-
     @app_commands.command(name="add", description="Add a prompt to the bank")
     @app_commands.autocomplete(topic=topic_names)
     @app_commands.describe(text="The prompt (up to 1000 characters)", topic="Only for this topic")
@@ -55,7 +52,7 @@ class PromptModeration(
         self, interaction: discord.Interaction[PLNBot], text: str, topic: str | None = None
     ) -> None:
         guild = guild_of(interaction)
-        found = await self._topic(guild.id, topic)
+        found = await self.topics.require_if_named(guild.id, topic)
         info = await self.service.add(
             guild.id, guild.name, interaction.user.id, text, topic_id=found.id if found else None
         )
@@ -76,7 +73,7 @@ class PromptModeration(
         guild = guild_of(interaction)
         if file.size > MAX_IMPORT_BYTES:
             raise UserFacingError(f"That file is over {MAX_IMPORT_BYTES // 1000} kB.")
-        found = await self._topic(guild.id, topic)
+        found = await self.topics.require_if_named(guild.id, topic)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             content = (await file.read()).decode("utf-8-sig")
@@ -105,7 +102,7 @@ class PromptModeration(
         self, interaction: discord.Interaction[PLNBot], topic: str | None = None
     ) -> None:
         guild = guild_of(interaction)
-        found = await self._topic(guild.id, topic)
+        found = await self.topics.require_if_named(guild.id, topic)
         infos = await self.service.list_bank(guild.id, topic_id=found.id if found else None)
         await Paginator(interaction.user.id, _prompt_pages(infos)).send(interaction)
 
@@ -198,7 +195,7 @@ class PromptModeration(
         thread: bool,
         ping: bool,
     ) -> PromptTarget:
-        found = await self._topic(guild_id, topic)
+        found = await self.topics.require_if_named(guild_id, topic)
         channel_id = channel.id if channel else found.channel_id if found else None
         if channel_id is None:
             raise UserFacingError("Choose a channel, or a topic that has a channel.")
