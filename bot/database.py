@@ -15,7 +15,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -40,6 +40,13 @@ SessionFactory = async_sessionmaker[AsyncSession]
 # ranking is many times slower on its generic plan), so every session plans each run anew.
 POSTGRES_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
+# A pre-ping would cost three round trips (BEGIN, ";", ROLLBACK) on every checkout. Instead a
+# checkout refuses a connection whose socket asyncpg already saw close (a server restart or a
+# terminated backend: no round trip), a connection is retired after this many seconds (a
+# firewall that drops idle connections silently), and SQLAlchemy invalidates the pool when a
+# statement fails on a lost connection, so at most the one operation that met it fails.
+POSTGRES_POOL_RECYCLE_SECONDS = 1800
+
 
 def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -> AsyncEngine:
     """An async engine; SQLite gets its folder created (unless `create_folder` is false, for
@@ -47,10 +54,10 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_async_engine(
+            engine = create_async_engine(
                 url,
                 echo=echo,
-                pool_pre_ping=True,
+                pool_recycle=POSTGRES_POOL_RECYCLE_SECONDS,
                 connect_args={"server_settings": POSTGRES_SESSION_SETTINGS},
             )
         except ModuleNotFoundError as exc:
@@ -61,6 +68,8 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
                 "installed. Install the bot with its postgres extra: "
                 "pip install 'pln-bot[postgres]'."
             ) from exc
+        event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+        return engine
     path = sqlite_path(url)
     if path is not None and create_folder:
         ensure_folder(
@@ -75,6 +84,13 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # The adapted asyncpg connection keeps the driver's connection as `_connection`.
+    if dbapi_connection._connection.is_closed():
+        # The pool discards it and checks out (or opens) another.
+        raise DisconnectionError("the server closed this connection")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

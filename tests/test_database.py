@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.database import (
     backup_sqlite,
     create_engine,
+    create_session_factory,
     head_revisions,
     include_object,
     migrate_to_head,
@@ -171,3 +173,53 @@ async def test_every_postgres_session_plans_each_statement_for_its_parameters(
                 assert mode == "force_custom_plan"
     finally:
         await engine.dispose()
+
+
+def _log_simple_queries(engine: AsyncEngine, queries: list[str]) -> None:
+    """Record every simple-protocol query (BEGIN, ROLLBACK, a pre-ping's ";") asyncpg sends."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def log(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection._connection.add_query_logger(lambda record: queries.append(record.query))
+
+
+@pytest.mark.postgres
+async def test_a_postgres_checkout_costs_no_round_trip(postgres_url: str) -> None:
+    # A pre-ping would add BEGIN, ";" and ROLLBACK to every checkout: 8 round trips for a
+    # search whose floor is 5.
+    engine = create_engine(postgres_url)
+    queries: list[str] = []
+    _log_simple_queries(engine, queries)
+    sessions = create_session_factory(engine)
+    try:
+        for _ in range(3):  # a fresh connection, then pooled ones
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+        assert queries == ["BEGIN;", "ROLLBACK;"] * 3
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_url: str) -> None:
+    # A server restart or a terminated backend: the next operation gets a new connection
+    # instead of failing on the dead one.
+    engine = create_engine(postgres_url)
+    sessions = create_session_factory(engine)
+    admin = create_engine(postgres_url)
+    try:
+        async with sessions() as session:
+            pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        async with admin.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # The backend is gone once it leaves pg_stat_activity; its socket is closed then.
+            gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+            while await connection.scalar(gone, {"pid": pid}):
+                await asyncio.sleep(0.01)
+        assert engine.pool.checkedin() == 1  # the dead connection waits in the pool
+        async with sessions() as session:
+            new_pid = await session.scalar(text("SELECT pg_backend_pid()"))
+        assert new_pid != pid
+    finally:
+        await engine.dispose()
+        await admin.dispose()
