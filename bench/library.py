@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _fresh import fresh_postgres
 from sqlalchemy.engine import make_url
 
 from bot.clock import FakeClock
@@ -299,14 +299,7 @@ async def bench_sqlite(size: int, candidates: int) -> None:
 
 
 async def bench_postgres(size: int, postgres_url: str, candidates: int) -> None:
-    server = make_url(postgres_url)
-    name = f"plnbot_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(postgres_url)
-    async with admin.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
+    async with fresh_postgres(postgres_url) as url:
         engine = create_engine(url)
         await migrate_to_head(engine)
         await engine.dispose()
@@ -316,11 +309,6 @@ async def bench_postgres(size: int, postgres_url: str, candidates: int) -> None:
         elapsed = time.perf_counter() - started
         print(f"\n== {size:,} resources (PostgreSQL; built in {elapsed:.1f} s)")
         await run_figures(url, None, words, tags, rng, candidates)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
-            await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.dispose()
 
 
 async def run_figures(

@@ -24,6 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _fresh import fresh_postgres
 from sqlalchemy import insert, text
 
 from bot.clock import FakeClock
@@ -332,23 +333,8 @@ def main() -> None:
 
 
 async def _on_fresh_postgres(server_url: str, total: int, week: int, runs: int) -> None:
-    """A throw-away database on the given server, dropped afterwards."""
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    server = make_url(server_url)
-    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"plnbot_bench_{random.randrange(16**8):08x}"
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        try:
-            target = server.set(database=name).render_as_string(hide_password=False)
-            await bench(target, total, week, 5, runs)
-        finally:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
+    async with fresh_postgres(server_url) as url:
+        await bench(url, total, week, 5, runs)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Scheduling benchmark: start-up with 10,000 schedules in 1,000 guilds, and firing lateness.
 
-    .venv/bin/python bench/scheduling.py [database-url]
+    .venv/bin/python bench/scheduling.py [postgresql-server-url]
 
-Without a URL it uses a temporary SQLite file. Prints figures; it is not a pass/fail test.
+Without a URL it uses a temporary SQLite file; with one, a throw-away database on that server.
+Lateness is measured per slot and per pass (one second's slots are claimed together) under 50
+interactions/s, beside the floor: bare APScheduler date jobs under the same load. Prints figures;
+it is not a pass/fail test.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from pathlib import Path
 
+from _fresh import fresh_postgres
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import insert, select
 
 from bot.clock import SystemClock
@@ -83,77 +88,137 @@ async def startup_figures(sessions: SessionFactory, core: SchedulingCore) -> Non
     print(f"  full rebuild (load every rule, next instant of each): {rebuild * 1000:.0f} ms")
 
 
-async def lateness_figures(sessions: SessionFactory, core: SchedulingCore) -> None:
-    lateness: list[float] = []
+async def under_load(
+    sessions: SessionFactory, core: SchedulingCore, fired: list[tuple[datetime, float]]
+) -> float:
+    """Keep INTERACTIONS_PER_S `/mod schedule list`-like reads going until every firing was
+    seen (or the window ran out); returns the interaction rate reached."""
+    handled = 0
+
+    async def interaction(n: int) -> None:
+        nonlocal handled
+        await core.schedules.for_guild(10_000 + n % GUILDS)
+        handled += 1
+
+    started = time.monotonic()
+    tasks = []
+    while len(fired) < FIRINGS and time.monotonic() < started + FIRING_WINDOW_S + 8:
+        tasks.append(asyncio.create_task(interaction(len(tasks))))
+        await asyncio.sleep(1 / INTERACTIONS_PER_S)
+    elapsed = time.monotonic() - started
+    await asyncio.gather(*tasks)
+    return handled / elapsed
+
+
+def firing_instants() -> list[datetime]:
+    base = datetime.now(UTC) + timedelta(seconds=2)
+    return [
+        (base + timedelta(seconds=FIRING_WINDOW_S * n / FIRINGS)).replace(microsecond=0)
+        for n in range(FIRINGS)
+    ]
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(int(len(ordered) * 0.99) - 1, 0)]
+
+
+async def floor_lateness(
+    sessions: SessionFactory, core: SchedulingCore, scheduler: AsyncIOScheduler
+) -> tuple[float, float]:
+    """The plainest way: one APScheduler date job per firing, under the same load (ms)."""
+    fired: list[tuple[datetime, float]] = []
+
+    async def job(at: datetime) -> None:
+        fired.append((at, (datetime.now(UTC) - at).total_seconds()))
+
+    for at in firing_instants():
+        scheduler.add_job(job, DateTrigger(run_date=at), args=[at], misfire_grace_time=None)
+    await under_load(sessions, core, fired)
+    late = [lateness for _at, lateness in fired]
+    return statistics.median(late) * 1000, p99(late) * 1000
+
+
+async def lateness_figures(
+    sessions: SessionFactory, core: SchedulingCore, scheduler: AsyncIOScheduler
+) -> None:
+    fired: list[tuple[datetime, float]] = []
 
     async def handler(slot: SlotContext) -> None:
-        lateness.append((datetime.now(UTC) - slot.slot_at).total_seconds())
+        fired.append((slot.slot_at, (datetime.now(UTC) - slot.slot_at).total_seconds()))
 
     core.registry.register("bench.once", handler, grace=timedelta(minutes=5))
-    base = datetime.now(UTC) + timedelta(seconds=2)
-    for n in range(FIRINGS):
-        at = (base + timedelta(seconds=FIRING_WINDOW_S * n / FIRINGS)).replace(microsecond=0)
+    for n, at in enumerate(firing_instants()):
         rule = Recurrence("once", at.time(), "UTC", at.date())
         await core.schedules.create(
             10_000 + n % GUILDS, "g", 1, kind="bench.once", rule=rule, audit=False
         )
     await core.changed()
-
-    handled = 0
-
-    async def interaction(n: int) -> None:
-        nonlocal handled
-        await core.schedules.for_guild(10_000 + n % GUILDS)  # like a /mod schedule list
-        handled += 1
-
-    started = time.monotonic()
-    tasks = []
-    while len(lateness) < FIRINGS and time.monotonic() < started + FIRING_WINDOW_S + 8:
-        tasks.append(asyncio.create_task(interaction(len(tasks))))
-        await asyncio.sleep(1 / INTERACTIONS_PER_S)
-    elapsed = time.monotonic() - started
-    await asyncio.gather(*tasks)
-    lateness.sort()
-    p50 = statistics.median(lateness) * 1000
-    p99 = lateness[int(len(lateness) * 0.99) - 1] * 1000
-    rate = handled / elapsed
+    rate = await under_load(sessions, core, fired)
+    late = [lateness for _at, lateness in fired]
+    # A pass claims one second's slots together; its lateness is that of its last slot.
+    passes: dict[datetime, float] = {}
+    for at, lateness in fired:
+        passes[at] = max(passes.get(at, 0.0), lateness)
+    floor_p50, floor_p99 = await floor_lateness(sessions, core, scheduler)
+    per_second = FIRINGS / FIRING_WINDOW_S
     print(
-        f"firing lateness over {len(lateness)} slots (20 due each second) with {rate:.0f} "
-        f"interactions/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {lateness[-1] * 1000:.0f} ms"
+        f"firing lateness, {len(late)} slots ({per_second:.0f} due each second), "
+        f"{rate:.0f} interactions/s (target: p99 <= 50 ms):"
+    )
+    print(
+        f"  per slot: p50 {statistics.median(late) * 1000:.0f} ms, p99 {p99(late) * 1000:.0f} "
+        f"ms; the latest of {len(passes)} passes: {max(passes.values()) * 1000:.0f} ms"
+    )
+    print(
+        f"  floor (bare APScheduler date jobs, same load): p50 {floor_p50:.1f} ms, "
+        f"p99 {floor_p99:.1f} ms; ratio at p99 x{p99(late) * 1000 / max(floor_p99, 0.1):.1f}"
     )
 
 
-async def main(url: str | None) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        engine = create_engine(url)
-        await migrate_to_head(engine)
-        sessions = create_session_factory(engine)
-        now = datetime.now(UTC)
-        await seed(sessions, now)
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.start()
+async def main(server_url: str | None) -> None:
+    if server_url:
+        async with fresh_postgres(server_url) as url:
+            await bench(url)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            await bench(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}")
 
-        async def report(_guild_id: int, _text: str) -> None:
-            return None
 
-        core = SchedulingCore(
-            sessions, SystemClock(), scheduler, guild_visible=lambda _g: True, report=report
-        )
-        core.registry.register("bench.weekly", lambda _slot: asyncio.sleep(0))
-        print(f"database: {engine.dialect.name}")
-        await startup_figures(sessions, core)
-        await lateness_figures(sessions, core)
-        print("Discord requests per chat occurrence with n questions: n + 10 (20 for 10 questions)")
-        core.stop()
-        await asyncio.sleep(0.1)  # let an alarm that is firing finish before the engine goes
-        scheduler.shutdown(wait=False)
-        await engine.dispose()
+async def bench(url: str) -> None:
+    engine = create_engine(url)
+    await migrate_to_head(engine)
+    sessions = create_session_factory(engine)
+    now = datetime.now(UTC)
+    await seed(sessions, now)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start()
+
+    async def report(_guild_id: int, _text: str) -> None:
+        return None
+
+    core = SchedulingCore(
+        sessions, SystemClock(), scheduler, guild_visible=lambda _g: True, report=report
+    )
+    core.registry.register("bench.weekly", lambda _slot: asyncio.sleep(0))
+    print(f"database: {engine.dialect.name}")
+    await startup_figures(sessions, core)
+    await lateness_figures(sessions, core, scheduler)
+    print("Discord requests per chat occurrence with n questions: n + 10 (20 for 10 questions)")
+    core.stop()
+    await asyncio.sleep(0.1)  # let an alarm that is firing finish before the engine goes
+    scheduler.shutdown(wait=False)
+    await engine.dispose()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", help="a PostgreSQL URL (default: a temp SQLite file)")
+    parser.add_argument(
+        "url",
+        nargs="?",
+        help="a PostgreSQL server URL: the run uses a throw-away database there "
+        "(default: a temp SQLite file)",
+    )
     parser.add_argument("--smoke", action="store_true", help="a tenth of the sizes, for CI")
     args = parser.parse_args()
     if args.smoke:

@@ -37,12 +37,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.sql.dml import ReturningInsert
 
 from bot.clock import Clock
 from bot.database import SessionFactory
+from bot.scheduling.claims import Plan, insert_new, move_on
 from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.outbox import Outbox
 from bot.scheduling.registry import KindRegistry, KindSpec, SlotContext
@@ -56,6 +54,8 @@ STALE_AFTER = timedelta(minutes=10)
 RECOVER_EVERY = timedelta(minutes=1)
 # Missed slots recorded per schedule per catch-up (the count reported is exact regardless).
 MAX_MISSED_ROWS = 100
+# Schedules claimed per statement: a busy second is one batch; a long catch-up stays bounded.
+CLAIM_BATCH = 200
 
 Reporter = Callable[[int, str], Awaitable[None]]
 
@@ -85,6 +85,14 @@ class _Claim:
     recovered: bool = False
     # `schedules.next_run_at` as the claim left it: releasing the slot moves it back only if so.
     following: datetime | None = None
+
+
+@dataclass
+class _Finish:
+    """A run's outcome waiting to be written; `recorded` once its batch has committed."""
+
+    values: dict[str, Any]
+    recorded: bool = False
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,7 @@ class Runner:
         # Runner writes go one at a time in this process: SQLite has one writer anyway, and its
         # busy handler sleeps (adding lateness) when connections of one process contend.
         self._writes = asyncio.Lock()
+        self._finishing: list[_Finish] = []
         # Claimed slots by run id: waiting for a limit, or in their handler. Both hold strong
         # references to their tasks, and recovery leaves both alone (they are not stale).
         self._queued: dict[int, _Flight] = {}
@@ -255,58 +264,65 @@ class Runner:
     async def _claim_all(
         self, due: list[ScheduleInfo], now: datetime, report: RunReport
     ) -> list[_Claim]:
-        """Claim every due schedule's slot in one transaction (one commit for a busy minute).
+        """Claim every due schedule's slot in one transaction, set-based (one commit and, per
+        `CLAIM_BATCH` schedules, two statements for a busy second).
 
-        Per schedule: a compare-and-set moves `next_run_at` on (a second process that read the
-        same value updates nothing), and the slot rows are inserted with ON CONFLICT DO NOTHING
-        on (schedule_id, slot_at), so a slot someone else holds is skipped, never duplicated.
+        One UPDATE moves each schedule's `next_run_at` on with a compare-and-set of the value
+        this pass read (a second process that read the same value updates nothing and is told
+        so by RETURNING), and one INSERT … ON CONFLICT DO NOTHING adds the slot rows of the
+        schedules it moved, so a slot someone else holds is skipped, never duplicated.
         """
-        plans = [(info, *self._plan(info, now)) for info in due]
+        plans = [self._plan(info, now) for info in due]
         claims: list[_Claim] = []
         reports: list[tuple[ScheduleInfo, list[datetime], datetime | None]] = []
         async with self._writes, self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
-            for info, missed, latest, following in plans:
-                moved = await session.execute(
-                    update(Schedule)
-                    .where(Schedule.id == info.id, Schedule.next_run_at == info.next_run_at)
-                    .values(next_run_at=following)
-                )
-                if moved.rowcount != 1:  # type: ignore[attr-defined]
-                    report.skipped_claims += 1
-                    continue
-                for slot in missed[-MAX_MISSED_ROWS:]:
-                    await session.execute(
-                        _insert_new(dialect, self._run_values(info, slot, "missed", now))
-                    )
-                run_id = None
-                if latest is not None:
-                    late = now - latest > LATE_AFTER
-                    values = self._run_values(info, latest, "claimed", now, late=late)
-                    run_id = await session.scalar(_insert_new(dialect, values))
-                    if run_id is None:
+            for first in range(0, len(plans), CLAIM_BATCH):
+                batch = plans[first : first + CLAIM_BATCH]
+                moved = set(await session.scalars(move_on(batch)))
+                report.skipped_claims += len(batch) - len(moved)
+                mine = [plan for plan in batch if plan.info.id in moved]
+                rows = [row for plan in mine for row in self._rows_of(plan, now)]
+                inserted: dict[tuple[int, datetime], int] = {}
+                if rows:
+                    result = await session.execute(insert_new(dialect, rows))
+                    inserted = {(sid, slot): rid for rid, sid, slot in result}
+                for plan in mine:
+                    info, latest = plan.info, plan.latest
+                    run_id = None if latest is None else inserted.get((info.id, latest))
+                    if latest is not None and run_id is None:
                         report.skipped_claims += 1
-                    else:
-                        claims.append(_Claim(run_id, info, latest, late, following=following))
+                    elif latest is not None and run_id is not None:
+                        late = now - latest > LATE_AFTER
+                        claims.append(_Claim(run_id, info, latest, late, following=plan.following))
                         report.lateness.append(now - latest)
-                if missed:
-                    reports.append((info, missed, latest if run_id is not None else None))
+                    if plan.missed:
+                        reports.append((info, plan.missed, latest if run_id is not None else None))
         for info, missed, ran in reports:
             report.missed.extend((info.id, slot) for slot in missed)
             if self.registry.get(info.kind).report_missed:
                 await self._safe_report(info.guild_id, _missed_text(info, missed, ran=ran))
         return claims
 
-    def _plan(
-        self, info: ScheduleInfo, now: datetime
-    ) -> tuple[list[datetime], datetime | None, datetime | None]:
-        """(missed slots, the slot to run or None, the next slot after now)."""
+    def _rows_of(self, plan: Plan, now: datetime) -> list[dict[str, Any]]:
+        """The run rows a moved schedule's claim inserts: its missed slots, then the one to run."""
+        info = plan.info
+        recorded = plan.missed[-MAX_MISSED_ROWS:]
+        rows = [self._run_values(info, slot, "missed", now) for slot in recorded]
+        if plan.latest is not None:
+            late = now - plan.latest > LATE_AFTER
+            rows.append(self._run_values(info, plan.latest, "claimed", now, late=late))
+        return rows
+
+    def _plan(self, info: ScheduleInfo, now: datetime) -> Plan:
+        """The missed slots, the slot to run (or None) and the next slot after now."""
         assert info.next_run_at is not None
         spec = self.registry.get(info.kind)
         slots = info.slots_between(info.next_run_at, now)
         runnable = bool(slots) and now - slots[-1] <= spec.grace_for(info)
         missed = slots[:-1] if runnable else slots
-        return missed, slots[-1] if runnable else None, info.next_slot_after(now)
+        latest = slots[-1] if runnable else None
+        return Plan(info, missed, latest, info.next_slot_after(now))
 
     def _run_values(
         self, info: ScheduleInfo, slot: datetime, status: str, now: datetime, *, late: bool = False
@@ -358,12 +374,8 @@ class Runner:
             self._started.pop(claim.run_id, None)
             raise
         try:
-            async with self._writes, self._sessions() as session, session.begin():
-                await session.execute(
-                    update(ScheduleRun)
-                    .where(ScheduleRun.id == claim.run_id)
-                    .values(status=status, finished_at=self._clock.now(), note=note[:500])
-                )
+            values = {"id": claim.run_id, "status": status, "note": note[:500]}
+            await self._record(_Finish({**values, "finished_at": self._clock.now()}))
             target = report.done if status == "done" else report.failed
             target.append((claim.schedule.id, claim.slot_at))
             if status == "failed":
@@ -374,6 +386,28 @@ class Runner:
                 )
         finally:
             self._started.pop(claim.run_id, None)
+
+    async def _record(self, finish: _Finish) -> None:
+        """Write a run's outcome; outcomes that wait for the writer meanwhile go in one batch.
+
+        The lock is first come, first served and is held until the batch commits, so an
+        outcome a batch took is durable by the time its own turn comes; a failed batch puts
+        its outcomes back for the next turn.
+        """
+        self._finishing.append(finish)
+        async with self._writes:
+            if finish.recorded:
+                return
+            batch, self._finishing = self._finishing, []
+            try:
+                async with self._sessions() as session, session.begin():
+                    # ORM bulk UPDATE by primary key: one executemany for the batch.
+                    await session.execute(update(ScheduleRun), [f.values for f in batch])
+            except BaseException:
+                self._finishing[:0] = [f for f in batch if f is not finish]
+                raise
+            for done in batch:
+                done.recorded = True
 
     async def _call(self, spec: KindSpec | None, claim: _Claim) -> tuple[str, str]:
         """Run the handler: ("done", its note) or ("failed", the error)."""
@@ -522,17 +556,6 @@ def _log_failure(task: asyncio.Task[None]) -> None:
     stays `claimed`, and recovery deals with it once it is stale."""
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error("a scheduled run could not be recorded", exc_info=error)
-
-
-def _insert_new(dialect: str, values: dict[str, Any]) -> ReturningInsert[Any]:
-    """INSERT … ON CONFLICT (schedule_id, slot_at) DO NOTHING RETURNING id, on either backend."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(ScheduleRun)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "slot_at"])
-        .returning(ScheduleRun.id)
-    )
 
 
 def _label(info: ScheduleInfo) -> str:

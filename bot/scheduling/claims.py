@@ -1,0 +1,55 @@
+"""The runner's claim statements: set-based, so a busy second costs two statements, not two
+per slot (see `Runner._claim_all`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, literal, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
+
+from bot.scheduling.models import Schedule, ScheduleRun
+from bot.scheduling.schedules import ScheduleInfo
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a pass will do with one due schedule (see `Runner._plan`)."""
+
+    info: ScheduleInfo
+    missed: list[datetime]
+    latest: datetime | None
+    following: datetime | None
+
+
+def move_on(batch: list[Plan]) -> ReturningUpdate[int]:
+    """UPDATE schedules SET next_run_at = <each one's next slot> WHERE id IN (…) AND
+    next_run_at = <what this pass read for it> RETURNING id: one compare-and-set per row."""
+    column_type = Schedule.next_run_at.type
+    read = {plan.info.id: literal(plan.info.next_run_at, column_type) for plan in batch}
+    following = {plan.info.id: literal(plan.following, column_type) for plan in batch}
+    return (
+        update(Schedule)
+        .where(
+            Schedule.id.in_(list(read)),
+            Schedule.next_run_at == case(read, value=Schedule.id),
+        )
+        .values(next_run_at=case(following, value=Schedule.id))
+        .returning(Schedule.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def insert_new(dialect: str, rows: list[dict[str, Any]]) -> ReturningInsert[int, int, datetime]:
+    """INSERT … ON CONFLICT (schedule_id, slot_at) DO NOTHING RETURNING the rows it added."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(ScheduleRun)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["schedule_id", "slot_at"])
+        .returning(ScheduleRun.id, ScheduleRun.schedule_id, ScheduleRun.slot_at)
+    )
