@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import functools
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -27,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 from bot import sqlite_driver
 from bot.errors import StartupError
 from bot.paths import ensure_folder, explain, file_problem
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -147,17 +148,68 @@ def backend_name(engine: AsyncEngine) -> str:
 # --- migrations -------------------------------------------------------------------------------
 
 
+# Alembic and what it loads (Mako, Pygments) take about 11 MiB that a running bot never needs
+# again, so it is imported only when a migration is due: a start on an up-to-date database
+# compares the version table with the revisions the migration files name, and stops there.
+
+
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
+def _script() -> Any:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(_script().get_heads())
+
+
+@functools.cache
+def _heads_named_in_files() -> frozenset[str]:
+    """The head revisions, read from the migration files' `revision` / `down_revision`
+    assignments without Alembic (the same files Alembic reads; a test keeps the two equal)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr
+            if isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, expression = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, expression = node.targets[0], node.value
+            else:
+                continue
+            if not isinstance(target, ast.Name) or target.id not in ("revision", "down_revision"):
+                continue
+            value = ast.literal_eval(expression)
+            if target.id == "revision":
+                revisions.add(value)
+            elif target.id == "down_revision" and value is not None:
+                parents.update([value] if isinstance(value, str) else value)
+    return frozenset(revisions - parents)
+
+
+async def _at_head(connection: AsyncConnection) -> bool:
+    """Whether the database records exactly the head revisions (no Alembic needed to know)."""
+    try:
+        async with connection.begin_nested() if connection.in_transaction() else connection.begin():
+            rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            recorded = {row[0] for row in rows}
+    except DBAPIError:
+        return False  # no version table yet: a new database
+    return recorded == _heads_named_in_files()
 
 
 def _current_revisions(connection: Connection) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
     return set(MigrationContext.configure(connection).get_current_heads())
 
 
@@ -181,7 +233,7 @@ def include_object(
 
 
 def _pending(connection: Connection) -> list[str]:
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _script()
     current = _current_revisions(connection)
     known = {rev.revision for rev in script.walk_revisions()}
     ahead = current - known
@@ -203,9 +255,10 @@ async def pending_migrations(engine: AsyncEngine) -> list[str]:
     path = sqlite_path(engine.url.render_as_string(hide_password=False))
     if path is not None and not await asyncio.to_thread(path.exists):
         # Checking must not create the file: a start that fails later leaves nothing behind.
-        script = ScriptDirectory.from_config(alembic_config())
-        return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+        return [rev.revision for rev in reversed(list(_script().walk_revisions()))]
     async with _connect(engine) as connection:
+        if await _at_head(connection):
+            return []
         return await connection.run_sync(_pending)
 
 
@@ -213,6 +266,8 @@ async def migrate_to_head(engine: AsyncEngine) -> list[str]:
     """Apply every pending migration in one transaction; returns what was applied."""
 
     def upgrade(connection: Connection) -> list[str]:
+        from alembic import command
+
         pending = _pending(connection)
         if pending:
             config = alembic_config()
@@ -221,6 +276,8 @@ async def migrate_to_head(engine: AsyncEngine) -> list[str]:
         return pending
 
     async with _connect(engine) as connection:
+        if await _at_head(connection):
+            return []
         applied = await connection.run_sync(upgrade)
         await connection.commit()
     return applied

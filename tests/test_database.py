@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.database import (
+    _heads_named_in_files,
     backup_sqlite,
     create_engine,
     create_session_factory,
@@ -214,8 +216,12 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_u
             await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             # The backend is gone once it leaves pg_stat_activity; its socket is closed then.
             gone = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
-            while await connection.scalar(gone, {"pid": pid}):
+            for _ in range(500):
+                if not await connection.scalar(gone, {"pid": pid}):
+                    break
                 await asyncio.sleep(0.01)
+            else:
+                raise AssertionError("the terminated backend did not go away")
         assert engine.pool.checkedin() == 1  # the dead connection waits in the pool
         async with sessions() as session:
             new_pid = await session.scalar(text("SELECT pg_backend_pid()"))
@@ -223,3 +229,32 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_u
     finally:
         await engine.dispose()
         await admin.dispose()
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
+    # An up-to-date start trusts the files' own revision lines instead of importing Alembic.
+    assert _heads_named_in_files() == head_revisions()
+
+
+async def test_a_start_on_an_up_to_date_database_never_imports_alembic(sqlite_url: str) -> None:
+    # Alembic and what it loads cost a running bot about 11 MiB it would never use again.
+    engine = create_engine(sqlite_url)
+    await migrate_to_head(engine)
+    await engine.dispose()
+    program = (
+        "import asyncio, sys\n"
+        "from bot.database import create_engine, migrate_to_head, pending_migrations\n"
+        "async def main():\n"
+        f"    engine = create_engine({sqlite_url!r})\n"
+        "    assert await pending_migrations(engine) == []\n"
+        "    assert await migrate_to_head(engine) == []\n"
+        "    await engine.dispose()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", program, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await done.communicate()
+    assert done.returncode == 0
+    assert out.decode().strip() == "False"
