@@ -6,13 +6,14 @@ import ast
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import Select, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -84,7 +85,48 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
         async_creator=sqlite_driver.async_creator(parsed, SQLITE_BUSY_TIMEOUT_MS / 1000),
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if path is not None:
+        _add_loop_reader(engine, path)
     return engine
+
+
+class QuickRead:
+    """A small read that runs on every keystroke (autocomplete), built once and run the
+    cheapest way its backend allows: on SQLite through the engine's `LoopReader` on the event
+    loop, on PostgreSQL as a Core statement on a pooled connection. Its columns must be ones
+    SQLite returns as they are (text, integers): the loop reader does no type conversion."""
+
+    def __init__(self, statement: Select[Any], keys: Sequence[str]) -> None:
+        self.statement = statement
+        self._sqlite = sqlite_driver.SQLiteStatement(statement, keys)
+
+    async def rows(self, engine: AsyncEngine, values: Mapping[str, Any]) -> list[Any]:
+        reader = _loop_readers.get(engine.sync_engine)
+        if reader is not None and (rows := reader.read(self._sqlite, values)) is not None:
+            return rows
+        async with engine.connect() as connection:
+            return list(await connection.execute(self.statement, values))
+
+
+# One loop reader per file-backed SQLite engine, closed with it.
+_loop_readers: weakref.WeakKeyDictionary[Engine, sqlite_driver.LoopReader] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _add_loop_reader(engine: AsyncEngine, path: Path) -> None:
+    def open_reader(_connection: Any, _record: Any) -> None:
+        # After the first connection has made the file (and set WAL), not before.
+        if engine.sync_engine not in _loop_readers:
+            _loop_readers[engine.sync_engine] = sqlite_driver.LoopReader(str(path))
+
+    def close_reader(_engine: Any) -> None:
+        reader = _loop_readers.pop(engine.sync_engine, None)
+        if reader is not None:
+            reader.close()
+
+    event.listen(engine.sync_engine, "connect", open_reader)
+    event.listen(engine.sync_engine, "engine_disposed", close_reader)
 
 
 def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:

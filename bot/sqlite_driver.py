@@ -273,10 +273,17 @@ class SQLiteStatement:
             (name, compiled.binds[name].type.dialect_impl(_DIALECT).bind_processor(_DIALECT))
             for name in names
         ]
+        # The statement's own literals (`resources > 0`) are parameters too.
+        self._literals = {
+            name: compiled.binds[name].value
+            for name in names
+            if name not in keys and compiled.binds[name].value is not None
+        }
 
     def parameters(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        given = {**self._literals, **values}
         return tuple(
-            values[name] if convert is None else convert(values[name])
+            given[name] if convert is None else convert(given[name])
             for name, convert in self._converters
         )
 
@@ -293,3 +300,28 @@ async def run_in_thread(connection: AsyncConnection, work: Callable[[sqlite3.Con
         return await driver.run_writer(work)
     except sqlite3.Error as error:
         raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
+
+
+class LoopReader:
+    """Tiny indexed reads on the event loop itself, through a read-only connection of their own.
+
+    A trip to SQLite's thread and back costs several times a read that finds its rows in an
+    index (tag autocomplete: about 20 us of SQLite, run on every keystroke). Under WAL a reader
+    never waits for the writer, so such a read blocks the loop for no longer than it takes.
+    If SQLite is ever busy (a WAL recovery), `read` returns None and the caller goes the usual
+    way.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        self._connection.execute("PRAGMA busy_timeout=0")
+        self._connection.execute("PRAGMA query_only=1")
+
+    def read(self, statement: SQLiteStatement, values: Mapping[str, Any]) -> list[Any] | None:
+        try:
+            return self._connection.execute(statement.sql, statement.parameters(values)).fetchall()
+        except sqlite3.OperationalError:
+            return None
+
+    def close(self) -> None:
+        self._connection.close()

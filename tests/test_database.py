@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, bindparam, event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.database import (
+    QuickRead,
     _heads_named_in_files,
     backup_sqlite,
     create_engine,
@@ -25,6 +26,7 @@ from bot.database import (
     pending_migrations,
 )
 from bot.errors import StartupError
+from bot.guilds.models import Guild
 from bot.schema import Base
 
 
@@ -258,3 +260,25 @@ async def test_a_start_on_an_up_to_date_database_never_imports_alembic(sqlite_ur
     out, _ = await done.communicate()
     assert done.returncode == 0
     assert out.decode().strip() == "False"
+
+
+async def test_a_quick_read_on_sqlite_sees_what_was_just_committed(sqlite_url: str) -> None:
+    # The loop reader is a connection of its own: it must never serve a stale snapshot.
+    engine = create_engine(sqlite_url)
+    await migrate_to_head(engine)
+    read = QuickRead(select(Guild.name).where(Guild.id == bindparam("guild_id")), ["guild_id"])
+    try:
+        assert await read.rows(engine, {"guild_id": 7}) == []
+        for name in ("first", "second"):
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "INSERT INTO guilds (id, name, timezone, joined_at) VALUES "
+                        "(7, :name, 'UTC', '2026-01-01 00:00:00.000000') "
+                        "ON CONFLICT (id) DO UPDATE SET name = excluded.name"
+                    ),
+                    {"name": name},
+                )
+            assert await read.rows(engine, {"guild_id": 7}) == [(name,)]
+    finally:
+        await engine.dispose()

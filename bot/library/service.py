@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, distinct, func, select
+from sqlalchemy import bindparam, delete, distinct, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.database import SessionFactory, engine_of
+from bot.database import QuickRead, SessionFactory, engine_of
 from bot.errors import UserFacingError
 from bot.guilds.service import record_audit, upsert_guild_row
 from bot.library import _store as store
@@ -43,6 +43,24 @@ MAX_NOTE_LENGTH = 500
 MAX_TITLE_LENGTH = 300
 VOTE_EMOJIS = frozenset({"⭐", "👍"})
 SAVE_EMOJI = "🔖"
+
+
+# The last code point: `tag < word + TOP_CHARACTER` bounds every tag that starts with `word`.
+TOP_CHARACTER = "\U0010ffff"
+# Tag autocomplete, built once (it runs on every keystroke): a range on the primary key
+# (guild_id, tag) rather than LIKE, so there are no wildcards to escape.
+TAGS_STARTING_WITH = QuickRead(
+    select(LibraryTagCount.tag)
+    .where(
+        LibraryTagCount.guild_id == bindparam("guild_id"),
+        LibraryTagCount.resources > 0,
+        LibraryTagCount.tag >= bindparam("low"),
+        LibraryTagCount.tag < bindparam("high"),
+    )
+    .order_by(LibraryTagCount.resources.desc(), LibraryTagCount.tag)
+    .limit(bindparam("limit")),
+    ("guild_id", "low", "high", "limit"),
+)
 
 
 class LibraryService:
@@ -474,19 +492,9 @@ class LibraryService:
     async def autocomplete_tags(self, guild_id: int, prefix: str, *, limit: int = 25) -> list[str]:
         """The guild's tags starting with `prefix` (last word typed), most used first."""
         word = re.split(r"[,\s]+", prefix.strip())[-1].lstrip("#").lower()
-        query = select(LibraryTagCount.tag).where(
-            LibraryTagCount.guild_id == guild_id, LibraryTagCount.resources > 0
-        )
-        if word:
-            # A range on the primary key (guild_id, tag), not LIKE: no wildcards to escape.
-            query = query.where(
-                LibraryTagCount.tag >= word, LibraryTagCount.tag < word + "\U0010ffff"
-            )
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                query.order_by(LibraryTagCount.resources.desc(), LibraryTagCount.tag).limit(limit)
-            )
-            return list(rows)
+        parameters = {"guild_id": guild_id, "low": word, "high": word + TOP_CHARACTER}
+        rows = await TAGS_STARTING_WITH.rows(self._engine, parameters | {"limit": limit})
+        return [tag for (tag,) in rows]
 
     async def export(self, guild_id: int) -> list[Resource]:
         """Every live resource of the guild, oldest first, for the export formats."""
