@@ -210,9 +210,11 @@ class OneTripConnection(aiosqlite.Connection):
         finally:
             self._release_writer_lock()
 
-    async def run_writer(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """`work` on the sqlite3 connection in SQLite's thread, as a writer, in one trip."""
-        await self.take_writer_lock()
+    async def run(self, work: Callable[[sqlite3.Connection], T], *, writer: bool) -> T:
+        """`work` on the sqlite3 connection in SQLite's thread, in one trip (as a writer: after
+        taking the writer lock)."""
+        if writer:
+            await self.take_writer_lock()
 
         def run(connection: sqlite3.Connection) -> tuple[T, bool]:
             return work(connection), connection.in_transaction
@@ -288,16 +290,18 @@ class SQLiteStatement:
         )
 
 
-async def run_in_thread(connection: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
+async def run_in_thread(
+    connection: AsyncConnection, work: Callable[[sqlite3.Connection], T], *, writer: bool = True
+) -> T:
     """Run `work` on the connection's sqlite3 connection in SQLite's thread: several statements
     for the price of one trip, inside the caller's transaction (which the work may end with a
-    commit, when it is its last write). The writer lock is taken first; SQLite's errors come out
-    as SQLAlchemy's (IntegrityError...)."""
+    commit, when it is its last write). A writer takes the writer lock first (`writer=False`
+    for reads only); SQLite's errors come out as SQLAlchemy's (IntegrityError...)."""
     raw = await connection.get_raw_connection()
     driver = raw.driver_connection
     assert isinstance(driver, OneTripConnection), "run_in_thread needs the engine of create_engine"
     try:
-        return await driver.run_writer(work)
+        return await driver.run(work, writer=writer)
     except sqlite3.Error as error:
         raise DBAPIError.instance(None, None, error, sqlite3.Error) from error
 

@@ -7,16 +7,22 @@ newest `candidates` matches are ranked, so a very common word costs the same as 
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+import sqlite3
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, column, exists, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, column, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import sqlite_driver
 from bot.errors import UserFacingError
 from bot.library.models import LibraryResource, LibraryShare, LibraryTag
+from bot.sqlite_driver import run_in_thread
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 MAX_QUERY_WORDS = 8
 _WORD = re.compile(r"([^\W_]+)(\*?)")
@@ -114,25 +120,29 @@ def recency_sql(days_expression: str) -> str:
 
 
 def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
+    """The filters as named parameters, so that one shape of filters is one statement (SQLite's
+    search compiles each shape once, see `_sqlite_ranking`)."""
     clauses: list[ColumnElement[bool]] = [
-        LibraryResource.guild_id == filters.guild_id,
+        LibraryResource.guild_id == bindparam("guild", filters.guild_id),
         LibraryResource.deleted_at.is_(None),
     ]
     if filters.tag:
         clauses.append(
             exists().where(
-                LibraryTag.resource_id == LibraryResource.id, LibraryTag.tag == filters.tag
+                LibraryTag.resource_id == LibraryResource.id,
+                LibraryTag.tag == bindparam("tag", filters.tag),
             )
         )
     if filters.by is not None:
         clauses.append(
             exists().where(
                 LibraryShare.resource_id == LibraryResource.id,
-                LibraryShare.member_id == filters.by,
+                LibraryShare.member_id == bindparam("by", filters.by),
             )
         )
     if filters.since is not None:
-        clauses.append(LibraryResource.first_shared_at >= filters.since)
+        since = bindparam("since", filters.since, type_=LibraryResource.first_shared_at.type)
+        clauses.append(LibraryResource.first_shared_at >= since)
     return clauses
 
 
@@ -149,27 +159,54 @@ async def _newest(session: AsyncSession, filters: SearchFilters) -> list[int]:
 async def _sqlite_ranked(
     session: AsyncSession, filters: SearchFilters, words: list[QueryWord]
 ) -> list[int]:
-    match = fts5_match(words)
+    """Both statements in one trip to SQLite's thread: the floor, then the ranking it picks."""
     # The guild's newest N matches end at the floor: FTS5 walks matches newest first and each is
     # checked against its guild by primary key (cheap when one guild holds most rows, still
     # correct for a small guild beside big ones; a guild token in MATCH would cost more).
-    parameters = {"match": match, "guild": filters.guild_id, "offset": filters.candidates - 1}
-    floor, newest = (await session.execute(text(SQLITE_FLOOR), parameters)).one()
-    scoring = SQLITE_BM25
-    if sqlite_ranks_by_term_frequency(words, floor, newest, filters.candidates):
-        scoring = SQLITE_TERM_FREQUENCY
+    shape = (bool(filters.tag), filters.by is not None, filters.since is not None)
+    values = {
+        "match": fts5_match(words),
+        "guild": filters.guild_id,
+        "offset": filters.candidates - 1,
+        "tag": filters.tag,
+        "by": filters.by,
+        "since": filters.since,
+        "today": _today(filters),
+        "limit": filters.limit,
+    }
+
+    def rank(db: sqlite3.Connection) -> list[int]:
+        floor, newest = db.execute(SQLITE_FLOOR, values).fetchone()
+        by_frequency = sqlite_ranks_by_term_frequency(words, floor, newest, filters.candidates)
+        ranking = _sqlite_ranking(by_frequency, *shape)
+        rows = db.execute(ranking.sql, ranking.parameters(values | {"floor": floor or 0}))
+        return [rid for (rid,) in rows]
+
+    connection = await session.connection()
+    return await run_in_thread(connection, rank, writer=False)
+
+
+@functools.cache
+def _sqlite_ranking(
+    by_frequency: bool, tag: bool, by: bool, since: bool
+) -> sqlite_driver.SQLiteStatement:
+    """The ranking statement for one shape of filters, compiled once."""
+    shape = SearchFilters(0, "", "" if not tag else "t", 0 if by else None, None, 0, 0, _EPOCH)
+    if since:
+        shape = replace(shape, since=_EPOCH)
+    scoring = SQLITE_TERM_FREQUENCY if by_frequency else SQLITE_BM25
     matched = text(scoring).columns(column("rid"), column("score")).subquery("matched")
     rid: Any = matched.c.rid
     combined = text(f"(matched.score * {recency_sql(SQLITE_EPOCH_DAYS)}) DESC")
     statement = (
         select(LibraryResource.id)
         .join(matched, LibraryResource.id == rid)
-        .where(and_(*_filter_clauses(filters)))
+        .where(and_(*_filter_clauses(shape)))
         .order_by(combined, LibraryResource.id.desc())
-        .limit(filters.limit)
+        .limit(bindparam("limit"))
     )
-    parameters |= {"floor": floor or 0, "today": _today(filters)}
-    return list(await session.scalars(statement, parameters))
+    keys = ("match", "floor", "guild", "tag", "by", "since", "today", "limit")
+    return sqlite_driver.SQLiteStatement(statement, keys)
 
 
 def sqlite_ranks_by_term_frequency(
