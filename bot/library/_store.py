@@ -453,15 +453,20 @@ _VIEWS = select(
     .scalar_subquery(),
     select(func.count()).where(LibrarySave.resource_id == LibraryResource.id).scalar_subquery(),
 )
+# Built once (every search and card reads it); a Core statement on the session's connection,
+# since these are plain columns, not objects to track.
+_VIEWS_OF = _VIEWS.where(
+    LibraryResource.guild_id == bindparam("guild_id"),
+    LibraryResource.id.in_(bindparam("ids", expanding=True)),
+)
 
 
 async def views(session: AsyncSession, guild_id: int, ids: Sequence[int]) -> list[Resource]:
     """The guild's resources among `ids`, in that order, as members see them."""
     if not ids:
         return []
-    rows = await session.execute(
-        _VIEWS.where(LibraryResource.guild_id == guild_id, LibraryResource.id.in_(ids))
-    )
+    connection = await session.connection()
+    rows = await connection.execute(_VIEWS_OF, {"guild_id": guild_id, "ids": list(ids)})
     by_id = {
         row[0]: Resource(
             id=row[0],
