@@ -3,9 +3,9 @@ per slot (see `Runner._claim_all`)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import case, literal, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -44,12 +44,14 @@ def move_on(batch: list[Plan]) -> ReturningUpdate[int]:
     )
 
 
-def insert_new(dialect: str, rows: list[dict[str, Any]]) -> ReturningInsert[int, int, datetime]:
-    """INSERT … ON CONFLICT (schedule_id, slot_at) DO NOTHING RETURNING the rows it added."""
+@functools.cache
+def insert_new(dialect: str) -> ReturningInsert[int, int, datetime]:
+    """INSERT … ON CONFLICT (schedule_id, slot_at) DO NOTHING RETURNING the rows it added, built
+    once per backend: executed with a list of rows, SQLAlchemy sends it as one multi-row
+    statement ("insertmanyvalues") compiled once, whatever the count."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         insert(ScheduleRun)
-        .values(rows)
         .on_conflict_do_nothing(index_elements=["schedule_id", "slot_at"])
         .returning(ScheduleRun.id, ScheduleRun.schedule_id, ScheduleRun.slot_at)
     )

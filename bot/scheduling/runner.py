@@ -285,7 +285,7 @@ class Runner:
                 rows = [row for plan in mine for row in self._rows_of(plan, now)]
                 inserted: dict[tuple[int, datetime], int] = {}
                 if rows:
-                    result = await session.execute(insert_new(dialect, rows))
+                    result = await session.execute(insert_new(dialect), rows)
                     inserted = {(sid, slot): rid for rid, sid, slot in result}
                 for plan in mine:
                     info, latest = plan.info, plan.latest
