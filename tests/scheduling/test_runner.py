@@ -21,6 +21,7 @@ from bot.scheduling import (
     SlotContext,
     parse_when,
 )
+from bot.scheduling.runner import RunReport
 from bot.scheduling.schedules import MAX_ACTIVE_PER_GUILD
 
 GUILD = 1001
@@ -106,6 +107,30 @@ async def test_two_processes_sharing_the_database_run_each_slot_once(
     for schedule_id in ids:
         statuses = [r.status for r in await service.runs(GUILD, schedule_id)]
         assert statuses.count("done") == 3
+
+
+async def test_a_pass_that_read_a_slot_another_process_claimed_runs_only_the_others(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    # One set-based claim for the whole pass: the compare-and-set still holds row by row.
+    service, recorder = ScheduleService(sessions, clock), Recorder()
+    taken = await daily(service, clock, "daily at 13:00")
+    rule = parse_when("daily at 13:10", "UTC", clock.now())
+    free = (await service.create(GUILD + 1, "Other", MOD, kind="test", rule=rule)).id
+    clock.advance(timedelta(hours=2))
+    read_before = [await service.get(GUILD, taken), await service.get(GUILD + 1, free)]
+    # Another process (which serves only GUILD) claims and runs `taken` in between.
+    await make_runner(sessions, clock, recorder, owner="process-b", visible={GUILD}).run_due()
+    late = make_runner(sessions, clock, recorder, owner="process-a")
+    report = RunReport()
+    claims = await late._claim_all(read_before, clock.now(), report)
+    assert [claim.schedule.id for claim in claims] == [free]
+    assert report.skipped_claims == 1
+    assert [r.status for r in await service.runs(GUILD + 1, free)] == ["claimed"]
+    assert [r.status for r in await service.runs(GUILD, taken)] == ["done"]  # process-b's
+    for task in [late._launch(claim, report) for claim in claims]:
+        await task
+    assert sorted(slot.schedule.id for slot in recorder.slots) == sorted([taken, free])
 
 
 async def test_downtime_within_grace_posts_the_latest_slot_late_and_reports_the_rest(
