@@ -10,11 +10,11 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, column, exists, select, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, column, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import sqlite_driver
@@ -163,7 +163,7 @@ async def _sqlite_ranked(
     # The guild's newest N matches end at the floor: FTS5 walks matches newest first and each is
     # checked against its guild by primary key (cheap when one guild holds most rows, still
     # correct for a small guild beside big ones; a guild token in MATCH would cost more).
-    shape = (bool(filters.tag), filters.by is not None, filters.since is not None)
+    shape = _shape_of(filters)
     values = {
         "match": fts5_match(words),
         "guild": filters.guild_id,
@@ -191,9 +191,7 @@ def _sqlite_ranking(
     by_frequency: bool, tag: bool, by: bool, since: bool
 ) -> sqlite_driver.SQLiteStatement:
     """The ranking statement for one shape of filters, compiled once."""
-    shape = SearchFilters(0, "", "" if not tag else "t", 0 if by else None, None, 0, 0, _EPOCH)
-    if since:
-        shape = replace(shape, since=_EPOCH)
+    shape = _shape(tag, by, since)
     scoring = SQLITE_TERM_FREQUENCY if by_frequency else SQLITE_BM25
     matched = text(scoring).columns(column("rid"), column("score")).subquery("matched")
     rid: Any = matched.c.rid
@@ -224,16 +222,33 @@ def sqlite_ranks_by_term_frequency(
 async def _postgres_ranked(
     session: AsyncSession, filters: SearchFilters, words: list[QueryWord]
 ) -> list[int]:
+    statement = _postgres_ranking(*_shape_of(filters))
+    parameters = {
+        "tsquery": tsquery_text(words),
+        "today": _today(filters),
+        "guild": filters.guild_id,
+        "tag": filters.tag,
+        "by": filters.by,
+        "since": filters.since,
+        "candidates": filters.candidates,
+        "limit": filters.limit,
+    }
+    return list(await session.scalars(statement, parameters))
+
+
+@functools.cache
+def _postgres_ranking(tag: bool, by: bool, since: bool) -> Select[int]:
+    """The ranking statement for one shape of filters, built once."""
     tsquery: Any = text("to_tsquery('simple', :tsquery)")
     vector: Any = LibraryResource.search_vector
     # The candidates carry what ranking needs, so no row is read twice (a second read by primary
     # key cost as much as finding them: 2,000 more page reads on a big library).
     candidates = (
         select(LibraryResource.id, vector, LibraryResource.first_shared_at)
-        .where(and_(*_filter_clauses(filters)))
+        .where(and_(*_filter_clauses(_shape(tag, by, since))))
         .where(vector.op("@@")(tsquery))
         .order_by(LibraryResource.id.desc())
-        .limit(filters.candidates)
+        .limit(bindparam("candidates"))
         .subquery("candidates")
     )
     days = "(extract(epoch FROM candidates.first_shared_at) / 86400.0)"
@@ -242,9 +257,19 @@ async def _postgres_ranked(
         f" * {recency_sql(days)}) DESC"
     )
     candidate_id: Any = candidates.c.id
-    statement = select(candidate_id).order_by(combined, candidate_id.desc()).limit(filters.limit)
-    parameters = {"tsquery": tsquery_text(words), "today": _today(filters)}
-    return list(await session.scalars(statement, parameters))
+    return select(candidate_id).order_by(combined, candidate_id.desc()).limit(bindparam("limit"))
+
+
+def _shape_of(filters: SearchFilters) -> tuple[bool, bool, bool]:
+    """Which filters are set: the statements are built once per shape."""
+    return bool(filters.tag), filters.by is not None, filters.since is not None
+
+
+def _shape(tag: bool, by: bool, since: bool) -> SearchFilters:
+    """Filters of this shape, for building its statement (the values come at execution)."""
+    return SearchFilters(
+        0, "", "t" if tag else None, 0 if by else None, _EPOCH if since else None, 0, 0, _EPOCH
+    )
 
 
 def _today(filters: SearchFilters) -> float:
