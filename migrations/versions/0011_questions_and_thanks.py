@@ -15,7 +15,6 @@ from alembic import op
 
 import bot.models.base
 
-
 revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
