@@ -8,7 +8,7 @@ import pytest
 from support.world import MakeWorld, World, text_of
 
 from bot.questions.records import QuestionInfo
-from discord_emulator import Channel, Message, wire
+from discord_emulator import Channel, Member, Message, wire
 from discord_emulator.state import GatewayEvent, Intent
 
 pytestmark = pytest.mark.e2e
@@ -107,6 +107,22 @@ async def test_a_member_asks_in_a_forum_topic_and_marks_the_answer_that_solved_i
     assert (await question(world, thread)).state == "closed"
 
 
+async def private_text(world: World, who: Member, command: str, wanted: str) -> str:
+    """The text of the private answers to a command, once one of them says `wanted`."""
+    interaction = await world.invoke(who, command, {})
+
+    def parts() -> str | None:
+        texts = [
+            text_of(m)
+            for m in world.emu.ephemeral_messages(who)
+            if m.interaction_id == interaction.id
+        ]
+        joined = "\n".join(texts)
+        return joined if wanted in joined else None
+
+    return await world.emu.wait_until(parts)
+
+
 async def _answered(world: World, thread: Channel) -> bool:
     found = await world.bot.services.questions.by_thread(world.guild.id, thread.id)
     return found is not None and found.answered
@@ -130,6 +146,12 @@ async def test_a_text_topic_question_is_nudged_once_and_the_asker_asked_after_th
     await world.tick(timedelta(hours=12))
     assert len([m for m in world.bot_posts(maths) if "Waiting for an answer" in m.content]) == 1
 
+    # the weekly recap lists it as waiting; bob, who follows Maths, sees it in his digest
+    assert "fractions" in await private_text(world, world.mod, "mod recap preview", "Waiting")
+    await world.run(world.bob, "topic join", {"name": "Maths"})
+    digest = await private_text(world, world.bob, "digest preview", "Waiting for an answer")
+    assert "How do you teach fractions?" in digest
+
     await world.tick(timedelta(days=3))
     ask_post = world.bot_posts(thread)[-1]
     assert "quiet for 3 days" in ask_post.content and str(world.alice.id) in ask_post.content
@@ -139,6 +161,10 @@ async def test_a_text_topic_question_is_nudged_once_and_the_asker_asked_after_th
     assert "Marked solved" in (await emu.wait_for_followup(clicked)).content
     assert thread.name.startswith("✅ ")
     assert (await question(world, thread)).state == "solved"
+    world.clock.advance(timedelta(minutes=1))
+    recap = await private_text(world, world.mod, "mod recap preview", "Solved this week")
+    assert "fractions" in recap.split("Solved this week", 1)[1]
+    assert "Waiting for an answer" not in recap
 
 
 async def test_the_nudge_mentions_the_followers_role_when_the_server_allows_pings(
