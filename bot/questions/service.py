@@ -7,10 +7,11 @@ runs and the step is not due any more (the thread spoke since), it plans the new
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -26,6 +27,7 @@ from bot.scheduling.schedules import BOT_ACTOR, add_schedule, delete_schedules
 
 CHECK_KIND = "questions.check"
 MAX_EXCERPT = 500
+MAX_SEARCH_WORDS = 8
 NOT_A_QUESTION = "This works in a question's thread (start one with `/ask`)."
 
 
@@ -260,6 +262,23 @@ class QuestionService:
         query = query.order_by(Question.created_at.desc(), Question.id.desc()).limit(limit)
         async with self._sessions() as session:
             rows = (await session.scalars(query)).all()
+        return [info(r) for r in rows]
+
+    async def search_solved(
+        self, guild_id: int, query: str, *, limit: int = 50
+    ) -> list[QuestionInfo]:
+        """Solved questions whose question, details or solution contain every word, newest first."""
+        words = [w for w in re.findall(r"\w+", query.casefold()) if len(w) > 1][:MAX_SEARCH_WORDS]
+        text = func.lower(Question.title + " " + Question.details + " " + Question.solution_excerpt)
+        found = select(Question).where(
+            Question.guild_id == guild_id,
+            Question.state != "gone",
+            Question.solved_at.is_not(None),
+            *(text.contains(word, autoescape=True) for word in words),
+        )
+        found = found.order_by(Question.solved_at.desc(), Question.id.desc()).limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.scalars(found)).all()
         return [info(r) for r in rows]
 
     async def waiting(

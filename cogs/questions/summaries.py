@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import discord
+
+from bot.questions.records import QuestionInfo
 from bot.questions.summaries import QuestionLine, QuestionsSummary
 from bot.ui.text import safe_text, shorten
 from bot.wording import discord_timestamp
+from cogs.questions._render import question_pages
 
 TITLE = 120
 
@@ -36,3 +40,13 @@ def question_sections(guild_id: int, summary: QuestionsSummary) -> list[tuple[st
     if summary.solved:
         sections.append(("✅ Solved this week", [solved_text(guild_id, summary.solved)]))
     return sections
+
+
+def solved_search_pages(
+    found: Sequence[QuestionInfo], guild_id: int, query: str | None
+) -> list[discord.Embed]:
+    """`/search kind:questions`: the solved questions found, as /questions shows them."""
+    title = f'Solved questions: "{safe_text(query, 100)}"' if query else "Solved questions"
+    if not found:
+        return [discord.Embed(title=title, description="No solved question matches.")]
+    return question_pages(found, guild_id, title)

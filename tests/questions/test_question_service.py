@@ -188,3 +188,21 @@ async def test_lists_are_newest_first_and_the_recap_reads_the_oldest_waiting(
     await questions.solve(GUILD, 910, ASKER, actor_is_moderator=False, solver_id=HELPER)
     solved = await questions.solved_between(GUILD, start, clock.now() + timedelta(days=7))
     assert [q.id for q in solved] == [second]
+
+
+async def test_search_finds_solved_questions_by_question_or_solution_words(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    questions = service(sessions, clock)
+    await ask(questions, thread_id=900)
+    await ask(questions, thread_id=910, guild_id=OTHER_GUILD)
+    assert await questions.search_solved(GUILD, "blog") == []  # not solved yet
+    await questions.solve(
+        GUILD, 900, ASKER, actor_is_moderator=False, solver_id=HELPER, excerpt="Try 100% WordPress"
+    )
+    await questions.solve(OTHER_GUILD, 910, ASKER, actor_is_moderator=False, solver_id=HELPER)
+    assert [q.thread_id for q in await questions.search_solved(GUILD, "Class BLOG")] == [900]
+    assert [q.thread_id for q in await questions.search_solved(GUILD, "wordpress")] == [900]
+    assert await questions.search_solved(GUILD, "blog pizza") == []
+    assert await questions.search_solved(GUILD, "100%") != []  # % is a word, not a wildcard
+    assert [q.thread_id for q in await questions.search_solved(OTHER_GUILD, "blog")] == [910]

@@ -98,6 +98,13 @@ async def test_a_member_asks_in_a_forum_topic_and_marks_the_answer_that_solved_i
     assert [r.url for r in found] == ["https://example.org/wiliam-embedded"]
     assert [r.url for r in await library.search(world.guild.id, "hattie")] != []
 
+    # /search finds the solved question by words of its question or its solution
+    for words in ("feedback book", "wiliam"):
+        found = await world.run(world.carol, "search", {"query": words, "kind": "questions"})
+        assert "Which book on feedback" in text_of(found), words
+    nothing = await world.run(world.carol, "search", {"query": "pizza", "kind": "questions"})
+    assert "No solved question matches" in text_of(nothing)
+
     listed = await world.followup(world.carol, "questions", {"state": "solved"})
     assert "Which book on feedback" in text_of(listed[1])
 
