@@ -110,11 +110,6 @@ class ContributionService:
             raise UserFacingError("You already thanked this message.") from error
         return ThanksGiven(receiver_id, int(total or 0), scored, given + 1)
 
-    async def chat_answer(self, guild_id: int, member_id: int) -> None:
-        """An answer in a chat hour (the chats' runner calls it once per member and question)."""
-        async with self._sessions() as session, session.begin():
-            ledger.add(session, guild_id, member_id, "chat", self._clock.now())
-
     # --- counts --------------------------------------------------------------------------
 
     async def stats(self, guild_id: int, member_id: int) -> MemberStats:

@@ -1,9 +1,10 @@
 """The contribution ledger: one row per event, counted per member over a window.
 
-Accepted answers, thanks received and chat-hour answers are `contributions` rows. Shares, votes
-and saves are read from the library's own rows, which are already one per event with members and
-instants: copying them would be a second truth that drifts when a vote is taken back or a
-resource removed. Votes and saves on one's own share never count; bots' shares never count.
+Accepted answers and thanks received are `contributions` rows. Shares, votes and saves are read
+from the library's own rows, and chat-hour answers from the chats' counted replies (one per
+member, chat run and question): those are already one row per event with members and instants,
+and copying them would be a second truth that drifts when a vote is taken back or a resource
+removed. Votes and saves on one's own share never count; bots' shares never count.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 from sqlalchemy import Integer, and_, cast, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.chats.models import ChatReply
 from bot.library.models import LibraryResource, LibrarySave, LibraryShare, LibraryVote
 from bot.questions.models import Contribution
 from bot.questions.records import Counts
 from bot.questions.rules import score
 
-CONTRIBUTION_FIELDS = {"answer": "answers", "thanks": "thanks", "chat": "chat_answers"}
+CONTRIBUTION_FIELDS = {"answer": "answers", "thanks": "thanks"}
 
 
 def add(
@@ -104,6 +106,15 @@ async def counts_by_member(
     for query, name in ((shares, "shares"), (votes, "votes_received"), (saves, "saves_received")):
         for member, count in (await session.execute(query)).all():
             tallies[int(member)][name] += int(count)
+    chat_answers = _narrow(
+        select(ChatReply.author_id, ChatReply.run_id, ChatReply.question)
+        .distinct()
+        .where(ChatReply.guild_id == guild_id, after(ChatReply.created_at)),
+        ChatReply.author_id,
+        member_id,
+    )
+    for member, _run, _question in (await session.execute(chat_answers)).all():
+        tallies[int(member)]["chat_answers"] += 1
     events = _narrow(
         select(
             Contribution.member_id,

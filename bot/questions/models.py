@@ -1,7 +1,8 @@
 """Questions asked with /ask, thanks given, and the contribution ledger (one row per event).
 
-Shares, votes and saves are not copied here: the library's own rows (one per share, vote and
-save, with members and instants) are the ledger for them, read by `bot.questions.ledger`.
+Shares, votes and saves, and chat-hour answers, are not copied here: the library's and the chats'
+own rows (one per event, with members and instants) are the ledger for them, read by
+`bot.questions.ledger`.
 """
 
 from __future__ import annotations
@@ -82,8 +83,8 @@ class Thanks(Base):
 
 
 class Contribution(Base):
-    """One event of the ledger that is not a library row: an accepted answer, a thanks received,
-    an answer in a chat hour. `scored` is False where anti-gaming keeps it out of the score."""
+    """One event of the ledger kept nowhere else: an accepted answer or a thanks received.
+    `scored` is False where anti-gaming keeps it out of the score."""
 
     __tablename__ = "contributions"
     __table_args__ = (
@@ -94,7 +95,7 @@ class Contribution(Base):
     id: Mapped[int] = mapped_column(AutoId, primary_key=True)
     guild_id: Mapped[int] = mapped_column(Snowflake, ForeignKey("guilds.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(Snowflake)
-    kind: Mapped[str] = mapped_column(String(16))  # answer, thanks, chat
+    kind: Mapped[str] = mapped_column(String(16))  # answer, thanks
     scored: Mapped[bool] = mapped_column(Boolean, default=True)
     ref_id: Mapped[int | None] = mapped_column(AutoId)  # the question or thanks
     at: Mapped[datetime] = mapped_column(UTCDateTime)

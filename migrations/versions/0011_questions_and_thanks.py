@@ -4,8 +4,8 @@ Revision ID: 0011
 Revises: 0009
 Create Date: 2026-12-02 05:41:00
 
-Shares, votes and saves stay in the library's tables (they are already one row per event);
-`contributions` holds the other events (accepted answers, thanks received, chat-hour answers).
+Shares, votes and saves stay in the library's tables and chat-hour answers in the chats' (they
+are already one row per event); `contributions` holds accepted answers and thanks received.
 """
 
 from collections.abc import Sequence

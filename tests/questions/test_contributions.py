@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.chats.service import ChatService
 from bot.clock import FakeClock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
@@ -14,7 +15,7 @@ from bot.members.service import MemberService
 from bot.questions.contributions import HELPERS_KIND, ContributionService
 from bot.questions.rules import Timing
 from bot.questions.service import QuestionService
-from bot.scheduling import ScheduleService
+from bot.scheduling import ScheduleService, parse_when
 
 GUILD, OTHER_GUILD = 5001, 5002
 ALICE, BOB, CAROL = 21, 22, 23
@@ -170,3 +171,27 @@ async def test_the_helper_role_follows_the_30_day_score(
     assert await ScheduleService(sessions, clock).for_guild(GUILD, HELPERS_KIND) == []
     with pytest.raises(UserFacingError):
         await service.set_helper_role(GUILD, "PLN", 777, 0)
+
+
+async def test_chat_hour_answers_count_once_per_question(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    chats = ChatService(sessions, clock)
+    rule = parse_when("weekly on thu at 19:00", "UTC", clock.now())
+    chat = await chats.create(
+        GUILD, "PLN", 5, title="EdChat", rule=rule, channel_id=CHANNEL,
+        questions=("One?", "Two?"), duration=60, interval=10,
+    )  # fmt: skip
+    assert chat.next_start is not None
+    clock.set(chat.next_start)
+    run = await chats.begin_run(GUILD, chat.id, chat.next_start)
+    await chats.set_thread(GUILD, run.id, 990)
+    for message_id in (1, 2):
+        await chats.add_question_message(GUILD, run.id, message_id)
+    await chats.record_reply(GUILD, 990, 10, ALICE, "A1 lots", None)
+    await chats.record_reply(GUILD, 990, 11, ALICE, "A1 and more", None)  # the same question
+    await chats.record_reply(GUILD, 990, 12, ALICE, "A2 yes", None)
+    await chats.record_reply(GUILD, 990, 13, BOB, "hello", None)  # not an answer
+    stats = await contributions(sessions, clock).stats(GUILD, ALICE)
+    assert (stats.all_time.chat_answers, stats.all_time.score) == (2, 4)
+    assert (await contributions(sessions, clock).stats(GUILD, BOB)).all_time.chat_answers == 0
