@@ -9,8 +9,11 @@ import pytest
 from bot.clock import FakeClock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
+from bot.members.service import MemberService
+from bot.questions import summaries
 from bot.questions.rules import Timing, question_details, question_title
 from bot.questions.service import CHECK_KIND, QuestionService
+from bot.questions.summaries import QuestionsSummary
 from bot.scheduling import ScheduleService
 
 GUILD, OTHER_GUILD, ASKER, HELPER, MOD = 4001, 4002, 11, 12, 13
@@ -206,3 +209,24 @@ async def test_search_finds_solved_questions_by_question_or_solution_words(
     assert await questions.search_solved(GUILD, "blog pizza") == []
     assert await questions.search_solved(GUILD, "100%") != []  # % is a word, not a wildcard
     assert [q.thread_id for q in await questions.search_solved(OTHER_GUILD, "blog")] == [910]
+
+
+async def test_the_recap_names_who_solved_unless_they_opted_out(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    questions = service(sessions, clock)
+    start = clock.now()
+    await ask(questions, thread_id=900)
+    await ask(questions, thread_id=910)
+    await ask(questions, thread_id=920)
+    await questions.solve(GUILD, 900, ASKER, actor_is_moderator=False, solver_id=HELPER)
+    await questions.solve(GUILD, 910, ASKER, actor_is_moderator=False, solver_id=MOD)
+    await MemberService(sessions, clock).set_privacy(GUILD, "PLN", MOD, hide_from_contributors=True)
+    end = clock.now() + timedelta(minutes=1)
+    async with sessions() as session:
+        summary = await summaries.for_recap(session, GUILD, start, end)
+        other = await summaries.for_recap(session, OTHER_GUILD, start, end)
+    assert [(q.thread_id, q.solver_id) for q in summary.solved] == [(900, HELPER), (910, None)]
+    assert [q.thread_id for q in summary.waiting] == [920]
+    assert QuestionsSummary.from_json(summary.to_json()) == summary  # as the snapshot stores it
+    assert other == QuestionsSummary()
