@@ -307,11 +307,7 @@ class Questions(commands.Cog):
         receiver_id = payload.message_author_id
         if guild is None or receiver_id is None:
             return
-        in_question = await self.questions.by_thread(guild.id, payload.channel_id)
-        if (
-            in_question is None
-            and await self.topics.by_channel(guild.id, payload.channel_id) is None
-        ):
+        if not await self._thanks_welcome(guild, payload.channel_id):
             return
         receiver = guild.get_member(receiver_id)
         try:
@@ -334,6 +330,17 @@ class Questions(commands.Cog):
             )
             await self._tell_helper(guild, receiver, payload.member, None, url)
             await self.steps.sync_helpers(guild, only=[receiver_id])
+
+    async def _thanks_welcome(self, guild: discord.Guild, channel_id: int) -> bool:
+        """🙏 counts in a question's thread, a topic's channel, or a thread in one."""
+        if await self.questions.by_thread(guild.id, channel_id) is not None:
+            return True
+        channel = guild.get_channel_or_thread(channel_id)
+        parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+        for candidate in (channel_id, parent_id):
+            if candidate and await self.topics.by_channel(guild.id, candidate) is not None:
+                return True
+        return False
 
     # --- threads kept in step ------------------------------------------------------------
 

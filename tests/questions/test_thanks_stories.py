@@ -57,12 +57,17 @@ async def test_thanks_by_command_and_reaction_with_the_refusals(world: World) ->
     await world.eventually(lambda: _has(world, world.carol.id, 1))
     assert await thanks_received(world, world.bob.id) == 2
     assert len(emu.dm_history(world.bob)) == 2
+    # a thread in a topic channel counts too
+    side = emu.create_thread(channel, "Number talks", owner=world.bob)
+    more = await emu.post_message(world.bob, side, "Here is how I run them")
+    await emu.react(world.carol, more, "🙏")
+    await world.eventually(lambda: _has(world, world.bob.id, 3))
 
     # the daily limit (3 here): alice has given 2; one more, then no more until tomorrow
     await world.followup(world.alice, "thanks", {"member": world.carol})
     _, over = await world.followup(world.alice, "thanks", {"member": world.bob})
     assert "most this server allows" in over.content
-    assert await thanks_received(world, world.bob.id) == 2
+    assert await thanks_received(world, world.bob.id) == 3
     world.clock.advance(timedelta(hours=24))
     _, again = await world.followup(world.alice, "thanks", {"member": world.bob})
     assert "Thanks sent" in again.content
