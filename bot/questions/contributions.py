@@ -12,7 +12,7 @@ from bot.clean import clean_text
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
-from bot.guilds.service import ensure_guild_row
+from bot.guilds.service import ensure_guild_row, record_audit
 from bot.members.models import MemberPrivacy
 from bot.questions import ledger
 from bot.questions.models import Contribution, QuestionSettings, Thanks
@@ -181,7 +181,13 @@ class ContributionService:
         return HelperRole(guild_id, row.helper_role_id, row.helper_threshold)
 
     async def set_helper_role(
-        self, guild_id: int, guild_name: str | None, role_id: int | None, threshold: int | None
+        self,
+        guild_id: int,
+        guild_name: str | None,
+        role_id: int | None,
+        threshold: int | None,
+        *,
+        actor_id: int,
     ) -> HelperRole:
         if threshold is not None and not 1 <= threshold <= 10_000:
             raise UserFacingError("The threshold is a score from 1 to 10000.")
@@ -211,6 +217,15 @@ class ContributionService:
                     audit=False,
                 )
                 row.refresh_schedule_id = schedule.id
+            await record_audit(
+                session,
+                guild_id=guild_id,
+                actor_id=actor_id,
+                action="questions.helper_role",
+                target=f"role {role_id}" if role_id else "no role",
+                now=now,
+                details={"threshold": row.helper_threshold},
+            )
             return HelperRole(guild_id, row.helper_role_id, row.helper_threshold)
 
     async def helpers(self, guild_id: int) -> tuple[HelperRole, set[int]]:

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 
 from bot.core import PLNBot
+from bot.errors import UserFacingError
 from bot.questions.contributions import ContributionService
 from bot.ui.context import guild_of
 from bot.ui.moderation import ModeratorGroup
@@ -40,8 +41,10 @@ class QuestionModeration(ModeratorGroup, name="questions", description="Question
             role_id = (
                 None if clear_helper_role else (helper_role.id if helper_role else current.role_id)
             )
+            if helper_role is not None and not clear_helper_role:
+                _check_assignable(guild, helper_role)
             current = await self.contributions.set_helper_role(
-                guild.id, guild.name, role_id, threshold
+                guild.id, guild.name, role_id, threshold, actor_id=interaction.user.id
             )
             await interaction.client.services.scheduling.changed()
         changed = await self.steps.sync_helpers(guild)
@@ -57,3 +60,14 @@ class QuestionModeration(ModeratorGroup, name="questions", description="Question
                 f"the bot takes it back when their score drops ({changed} changed now)."
             )
         await interaction.followup.send(text, ephemeral=True)
+
+
+def _check_assignable(guild: discord.Guild, role: discord.Role) -> None:
+    """A role the bot can give: not @everyone, not a bot's or a booster's, below the bot's own."""
+    if role.is_default() or role.managed:
+        raise UserFacingError(f"{role.name} cannot be given by the bot; pick a role of your own.")
+    if role >= guild.me.top_role:
+        raise UserFacingError(
+            f"{role.name} is above the bot's own role: move the bot's role above it in Server "
+            "Settings → Roles, then set it again. Nothing was changed."
+        )

@@ -156,7 +156,7 @@ async def test_the_helper_role_follows_the_30_day_score(
 ) -> None:
     service = contributions(sessions, clock)
     assert (await service.helpers(GUILD))[1] == set()
-    await service.set_helper_role(GUILD, "PLN", 777, 6)
+    await service.set_helper_role(GUILD, "PLN", 777, 6, actor_id=ALICE)
     [refresh] = await ScheduleService(sessions, clock).for_guild(GUILD, HELPERS_KIND)
     assert refresh.next_run_at is not None
     await thank(service, ALICE, BOB, 1)
@@ -167,10 +167,10 @@ async def test_the_helper_role_follows_the_30_day_score(
     assert (await service.helpers(OTHER_GUILD))[1] == set()
     clock.advance(timedelta(days=31))
     assert (await service.helpers(GUILD))[1] == set()
-    await service.set_helper_role(GUILD, "PLN", None, None)
+    await service.set_helper_role(GUILD, "PLN", None, None, actor_id=ALICE)
     assert await ScheduleService(sessions, clock).for_guild(GUILD, HELPERS_KIND) == []
     with pytest.raises(UserFacingError):
-        await service.set_helper_role(GUILD, "PLN", 777, 0)
+        await service.set_helper_role(GUILD, "PLN", 777, 0, actor_id=ALICE)
 
 
 async def test_chat_hour_answers_count_once_per_question(

@@ -162,6 +162,10 @@ async def test_a_text_topic_question_is_nudged_once_and_the_asker_asked_after_th
     await world.tick(timedelta(days=3))
     ask_post = world.bot_posts(thread)[-1]
     assert "quiet for 3 days" in ask_post.content and str(world.alice.id) in ask_post.content
+    kept = await emu.click(world.alice, ask_post, "Still open")
+    assert "stays open" in (await emu.wait_for_response(kept)).content
+    assert (await question(world, thread)).state == "open"
+    await world.restart()  # the buttons outlive the process
     denied = await emu.click(world.bob, ask_post, "Solved")
     assert "Only the member who asked" in (await emu.wait_for_followup(denied)).content
     clicked = await emu.click(world.alice, ask_post, "Solved")

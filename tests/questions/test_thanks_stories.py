@@ -86,6 +86,9 @@ async def _has(world: World, member_id: int, count: int) -> bool:
 async def test_stats_contributors_and_the_helper_role_follow_the_score(world: World) -> None:
     emu = world.emu
     helper = emu.create_role(world.guild, "Helper")
+    above = emu.create_role(world.guild, "Admins", position=emu.bot_role(world.guild).position + 1)
+    _, refused = await world.followup(world.mod, "mod questions settings", {"helper_role": above})
+    assert "above the bot's own role" in refused.content
     await world.run(world.mod, "mod topic create", {"name": "Maths"})
     _, set_reply = await world.followup(
         world.mod, "mod questions settings", {"helper_role": helper, "threshold": 8}
