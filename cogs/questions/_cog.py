@@ -36,7 +36,9 @@ from cogs.questions._views import SolvedButton, StillOpenButton
 log = logging.getLogger(__name__)
 THANKS_EMOJI = "🙏"
 CHECK_GRACE = timedelta(days=7)
-ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080  # a week; the bot closes solved threads itself
+# A week: Discord's own archiving (which the bot follows as closing) comes after the bot's
+# 3-day question to the asker; the bot closes solved threads itself.
+ARCHIVE_AFTER_MINUTES: Literal[10080] = 10080
 QuestionChannel = discord.TextChannel | discord.ForumChannel
 
 
@@ -117,6 +119,7 @@ class Questions(commands.Cog):
                 name=thread_name(title),
                 content=question_text(asker, title, text),
                 applied_tags=[tags[OPEN_TAG]] if OPEN_TAG in tags else [],
+                auto_archive_duration=ARCHIVE_AFTER_MINUTES,
                 allowed_mentions=discord.AllowedMentions.none(),
             )
             thread, message_id = post.thread, post.message.id
