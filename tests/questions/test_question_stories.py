@@ -88,6 +88,7 @@ async def test_a_member_asks_in_a_forum_topic_and_marks_the_answer_that_solved_i
     assert tag_names(world, thread) == {"solved"}
     note = world.bot_posts(thread)[-1]
     assert "Solved by" in note.content and str(world.bob.id) in note.content
+    assert note.mentions == []  # named, not pinged
     assert "wiliam-embedded" in note.content
     solved = await question(world, thread)
     assert solved.state == "solved" and solved.solver_id == world.bob.id

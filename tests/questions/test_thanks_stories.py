@@ -72,6 +72,12 @@ async def test_thanks_by_command_and_reaction_with_the_refusals(world: World) ->
     _, again = await world.followup(world.alice, "thanks", {"member": world.bob})
     assert "Thanks sent" in again.content
 
+    # a helper who keeps DMs closed is still thanked (and simply not told)
+    emu.set_dms_closed(world.mod)
+    _, closed = await world.followup(world.bob, "thanks", {"member": world.mod})
+    assert "Thanks sent" in closed.content
+    assert await thanks_received(world, world.mod.id) == 1
+
     # one guild's thanks are not another's
     assert (
         await world.bot.services.contributions.thanks_received(world.guild.id + 1, world.bob.id)
