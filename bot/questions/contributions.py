@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -228,14 +229,19 @@ class ContributionService:
             )
             return HelperRole(guild_id, row.helper_role_id, row.helper_threshold)
 
-    async def helpers(self, guild_id: int) -> tuple[HelperRole, set[int]]:
-        """The helper role and the members whose 30-day score reaches its threshold now."""
+    async def helpers(
+        self, guild_id: int, members: Sequence[int] | None = None
+    ) -> tuple[HelperRole, set[int]]:
+        """The helper role and the members (all, or among `members`) whose 30-day score reaches
+        its threshold now."""
         role = await self.helper_role(guild_id)
         if role.role_id is None:
             return role, set()
         since = self._clock.now() - HELPER_WINDOW
+        counts: dict[int, Counts] = {}
         async with self._sessions() as session:
-            counts = await ledger.counts_by_member(session, guild_id, since)
+            for member in members if members is not None else [None]:
+                counts |= await ledger.counts_by_member(session, guild_id, since, member)
         return role, {m for m, c in counts.items() if c.score >= role.threshold}
 
 

@@ -217,7 +217,15 @@ class QuestionService:
                 row.state, row.closed_at = "closed", now
             await self._plan(session, row)
 
-    async def _plan(self, session: AsyncSession, row: Question) -> None:
+    async def retry_later(self, guild_id: int, question_id: int, delay: timedelta) -> None:
+        """A step failed on Discord's side: check again after `delay` (it is still due then)."""
+        async with self._sessions() as session, session.begin():
+            row = await _row(session, guild_id, question_id)
+            await self._plan(session, row, not_before=self._clock.now() + delay)
+
+    async def _plan(
+        self, session: AsyncSession, row: Question, *, not_before: datetime | None = None
+    ) -> None:
         if row.check_schedule_id is not None:
             await delete_schedules(session, row.guild_id, [row.check_schedule_id])
             row.check_schedule_id = None
@@ -225,7 +233,7 @@ class QuestionService:
         if step is None:
             return
         now = self._clock.now()
-        at = _ceil_second(max(step.due_at, now))
+        at = _ceil_second(max(step.due_at, now, not_before or now))
         schedule = await add_schedule(
             session,
             now - timedelta(seconds=1),

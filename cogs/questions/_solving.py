@@ -23,18 +23,23 @@ async def forum_tags(forum: discord.ForumChannel) -> dict[str, discord.ForumTag]
     missing = [name for name in (OPEN_TAG, SOLVED_TAG) if name not in tags]
     if missing:
         wanted = [*forum.available_tags, *(discord.ForumTag(name=name) for name in missing)]
-        forum = await forum.edit(available_tags=wanted[:20])
-        tags = {t.name.casefold(): t for t in forum.available_tags}
+        try:
+            forum = await forum.edit(available_tags=wanted[:20])
+        except discord.Forbidden:  # without Manage Channels the post goes up untagged
+            log.warning("cannot create the open/solved tags in forum %s", forum.id)
+        else:
+            tags = {t.name.casefold(): t for t in forum.available_tags}
     return {name: tags[name] for name in (OPEN_TAG, SOLVED_TAG) if name in tags}
 
 
 async def thread_of(bot: PLNBot, guild: discord.Guild, thread_id: int) -> discord.Thread | None:
+    """The thread, or None when it is gone (other errors propagate: the step runs again)."""
     channel = guild.get_channel_or_thread(thread_id)
     if isinstance(channel, discord.Thread):
         return channel
     try:
         fetched = await bot.fetch_channel(thread_id)
-    except discord.HTTPException:
+    except (discord.NotFound, discord.Forbidden):  # deleted, or no longer the bot's to see
         return None
     return fetched if isinstance(fetched, discord.Thread) else None
 

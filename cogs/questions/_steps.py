@@ -3,9 +3,9 @@ and the daily pass that gives and takes the helper role. Driven by the schedulin
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 import discord
 
@@ -18,6 +18,7 @@ from cogs.questions._solving import thread_of
 from cogs.questions._views import asker_view
 
 log = logging.getLogger(__name__)
+RETRY_AFTER = timedelta(hours=1)
 
 
 class Steps:
@@ -34,19 +35,26 @@ class Steps:
         if step is None:
             return "not due yet"
         guild = self.bot.get_guild(guild_id)
-        thread = await thread_of(self.bot, guild, question.thread_id) if guild else None
-        if guild is None or thread is None:
+        if guild is None:
+            raise RuntimeError(f"guild {guild_id} is not available")
+        thread = await thread_of(self.bot, guild, question.thread_id)
+        if thread is None:
             await self.questions.thread_changed(guild_id, question.thread_id, deleted=True)
             return "thread gone"
         posts = self.bot.services.scheduling.outbox.scope(guild_id, f"question:{question.id}")
-        if step.action == "nudge":
-            outgoing = await self._nudge(guild, thread, question)
-            await posts.once("nudge", outgoing)
-        elif step.action == "ask":
-            await posts.once("ask", _ask_post(thread, question))
-        else:
-            with contextlib.suppress(discord.HTTPException):
+        try:
+            if step.action == "nudge":
+                await posts.once("nudge", await self._nudge(guild, thread, question))
+            elif step.action == "ask":
+                await posts.once("ask", _ask_post(thread, question))
+            else:
                 await thread.edit(archived=True)
+        except discord.HTTPException as error:
+            # The question's one check must not end here: try again later (the outbox keeps a
+            # post that did go out from going out twice).
+            log.warning("question #%s: %s failed (%s); retrying", question.id, step.action, error)
+            await self.questions.retry_later(guild_id, question.id, RETRY_AFTER)
+            return f"question #{question.id}: {step.action} failed, retrying"
         await self.questions.step_done(guild_id, question.id, step.action)
         return f"question #{question.id}: {step.action}"
 
@@ -86,12 +94,13 @@ class Steps:
     async def sync_helpers(self, guild: discord.Guild, only: Iterable[int] | None = None) -> int:
         """Give the role to members at the threshold and take it from those below it (all
         members, or `only` these). Returns how many members changed."""
-        setting, qualifying = await self.contributions.helpers(guild.id)
+        members = None if only is None else list(only)
+        setting, qualifying = await self.contributions.helpers(guild.id, members)
         role = guild.get_role(setting.role_id) if setting.role_id else None
         if role is None:
             return 0
         holders = {m.id for m in role.members}
-        wanted = set(only) if only is not None else holders | qualifying
+        wanted = set(members) if members is not None else holders | qualifying
         changed = 0
         for member_id in wanted:
             member = guild.get_member(member_id)

@@ -164,6 +164,8 @@ async def test_the_helper_role_follows_the_30_day_score(
     await thank(service, CAROL, BOB, 2)
     role, helpers = await service.helpers(GUILD)
     assert (role.role_id, role.threshold, helpers) == (777, 6, {BOB})
+    assert (await service.helpers(GUILD, [BOB, CAROL]))[1] == {BOB}
+    assert (await service.helpers(GUILD, [CAROL]))[1] == set()
     assert (await service.helpers(OTHER_GUILD))[1] == set()
     clock.advance(timedelta(days=31))
     assert (await service.helpers(GUILD))[1] == set()

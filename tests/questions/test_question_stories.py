@@ -235,3 +235,20 @@ def by_hand(world: World, thread: Channel, event: str, *, archived: bool = False
 async def _state_is(world: World, thread: Channel, state: str) -> bool:
     found = await world.bot.services.questions.by_thread(world.guild.id, thread.id)
     return found is not None and found.state == state
+
+
+async def test_a_nudge_discord_refuses_is_tried_again_an_hour_later_once(world: World) -> None:
+    maths = await topic(world, "Maths", "text")
+    await ask(world, {"question": "Good apps for times tables?"}, channel=maths)
+    world.emu.faults.server_error("POST", "/channels/{channel_id}/messages", times=1, status=503)
+    await world.tick(timedelta(hours=12, minutes=1))
+    assert world.emu.faults.pending() == 0
+
+    def nudges() -> list[Message]:
+        return [m for m in world.bot_posts(maths) if "Waiting for an answer" in m.content]
+
+    assert nudges() == []
+    await world.tick(timedelta(hours=1))
+    assert len(nudges()) == 1
+    await world.tick(timedelta(hours=1))
+    assert len(nudges()) == 1
