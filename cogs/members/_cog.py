@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot.core import PLNBot
 from bot.ui.context import guild_of
-from cogs.questions._render import stats_embed
+from cogs.questions.standing import stats_embed
 
 
 @app_commands.guild_only()

@@ -14,7 +14,7 @@ from bot.core import PLNBot
 from bot.database import backend_name
 from bot.ui.context import guild_of
 from bot.wording import discord_timestamp
-from cogs.questions._render import contributors_embed
+from cogs.questions.standing import contributors_embed
 from cogs.server._mod import moderator_settings, settings_embed
 
 ClearableSetting = Literal["moderator role", "log channel"]
