@@ -91,25 +91,30 @@ class QuestionService:
 
     async def message_posted(self, guild_id: int, thread_id: int, author_id: int) -> bool:
         """A member spoke in a thread: its question (if any) is active; a reply by someone other
-        than the asker makes it answered. One UPDATE; False when the thread is no question's."""
+        than the asker makes it answered. False when the thread is no question's.
+
+        Every thread message of every guild comes here: a read first, so the many messages in
+        other threads never take the database's write lock."""
+        async with self._sessions() as session:
+            found = (
+                await session.execute(
+                    select(Question.id, Question.asker_id, Question.first_reply_at).where(
+                        Question.guild_id == guild_id, Question.thread_id == thread_id
+                    )
+                )
+            ).first()
+        if found is None:
+            return False
+        question_id, asker_id, first_reply_at = found
         now = self._clock.now()
+        values: dict[str, datetime] = {"last_activity_at": now}
+        if author_id != asker_id and first_reply_at is None:
+            values["first_reply_at"] = now
         async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(Question)
-                .where(Question.guild_id == guild_id, Question.thread_id == thread_id)
-                .values(last_activity_at=now)
-            )
-            if not result.rowcount:  # type: ignore[attr-defined]
-                return False
             await session.execute(
                 update(Question)
-                .where(
-                    Question.guild_id == guild_id,
-                    Question.thread_id == thread_id,
-                    Question.asker_id != author_id,
-                    Question.first_reply_at.is_(None),
-                )
-                .values(first_reply_at=now)
+                .where(Question.id == question_id, Question.guild_id == guild_id)
+                .values(**values)
             )
         return True
 
