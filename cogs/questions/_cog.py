@@ -112,7 +112,12 @@ class Questions(commands.Cog):
         if chosen is None:
             chosen = await self.topics.by_channel(guild.id, channel.id)
         require_can_post(channel)
-        asker = interaction.user
+        asker = member_of(interaction)
+        if not channel.permissions_for(asker).view_channel:
+            raise UserFacingError(
+                f"You cannot see {channel.mention} yet, so you would miss the answers: join the "
+                "topic first (`/topic join`)."
+            )
         if isinstance(channel, discord.ForumChannel):
             tags = await forum_tags(channel)
             post = await channel.create_thread(

@@ -193,6 +193,10 @@ async def test_the_nudge_mentions_the_followers_role_when_the_server_allows_ping
 
 
 async def test_bad_questions_and_solved_outside_a_thread_are_refused(world: World) -> None:
+    await world.run(world.mod, "mod topic settings", {"visibility": "opt-in"})
+    await topic(world, "Maths", "text")
+    _, unseen = await world.followup(world.alice, "ask", {"question": "Hi?", "topic": "Maths"})
+    assert "join the topic first" in unseen.content
     empty = await world.run(world.alice, "ask", {"question": " "})
     assert "needs some words" in empty.content
     long = await world.run(world.alice, "ask", {"question": "x" * 300})
