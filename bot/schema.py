@@ -7,6 +7,7 @@ from bot.library import models as library
 from bot.members import models as members
 from bot.models.base import Base
 from bot.prompts import models as prompts
+from bot.questions import models as questions
 from bot.recap import models as recap
 from bot.scheduling import models as scheduling
 from bot.topics import models as topics
@@ -19,6 +20,7 @@ __all__ = [
     "library",
     "members",
     "prompts",
+    "questions",
     "recap",
     "scheduling",
     "topics",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from bot.chats.service import ChatService
@@ -19,6 +20,9 @@ from bot.guilds.service import GuildService
 from bot.library.service import LibraryService
 from bot.members.service import MemberService
 from bot.prompts.service import PromptService
+from bot.questions.contributions import ContributionService
+from bot.questions.rules import Timing
+from bot.questions.service import QuestionService
 from bot.recap.service import NameResolver, RecapService
 from bot.scheduling import Finder, Reporter, SchedulingCore
 from bot.settings import Settings
@@ -40,6 +44,8 @@ class Services:
     recap: RecapService
     digests: DigestService
     scheduling: SchedulingCore
+    questions: QuestionService
+    contributions: ContributionService
 
 
 def build_services(
@@ -77,4 +83,15 @@ def build_services(
         recap=RecapService(sessions, clock, topics, names=member_name),
         digests=DigestService(sessions, clock, topics, scheduling),
         scheduling=scheduling,
+        questions=QuestionService(
+            sessions,
+            clock,
+            Timing(
+                nudge_after=timedelta(hours=settings.questions.nudge_after_hours),
+                close_after=timedelta(hours=settings.questions.close_after_hours),
+            ),
+        ),
+        contributions=ContributionService(
+            sessions, clock, thanks_per_day=settings.questions.thanks_per_day
+        ),
     )

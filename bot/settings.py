@@ -159,6 +159,15 @@ class WebSettings(_Section):
     allow_loopback_for_tests: bool = False
 
 
+class QuestionsSettings(_Section):
+    # A solved question's thread is closed after this many hours without a message.
+    close_after_hours: int = Field(default=48, ge=1, le=24 * 30)
+    # An unanswered question is shown to the topic's followers once, after this many hours.
+    nudge_after_hours: int = Field(default=12, ge=1, le=24 * 14)
+    # Thanks a member may give in 24 hours (command and 🙏 reactions together).
+    thanks_per_day: int = Field(default=10, ge=1, le=1000)
+
+
 class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -168,6 +177,7 @@ class Settings(_Section):
     health: HealthSettings = HealthSettings()
     library: LibrarySettings = LibrarySettings()
     web: WebSettings = WebSettings()
+    questions: QuestionsSettings = QuestionsSettings()
 
     def require_token(self) -> str:
         """The token, or a ConfigError if it is missing or cannot be a bot token."""

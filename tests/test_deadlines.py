@@ -86,6 +86,13 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "mod recap now": ("mod", {}),
     "mod recap preview": ("mod", {}),
     "mod recap history": ("mod", {}),
+    "ask": ("alice", {"question": "How do you start a class blog?", "topic": "Maths"}),
+    "questions": ("bob", {"state": "open"}),
+    "solved": ("alice", {}),
+    "thanks": ("alice", {"member": "bob", "message": "Great tip"}),
+    "me stats": ("alice", {}),
+    "pln contributors": ("bob", {"period": "30 days"}),
+    "mod questions settings": ("mod", {"threshold": 5}),
 }
 
 
@@ -127,7 +134,10 @@ async def test_every_command_answers_within_three_seconds_at_800_ms_latency(
     answered: dict[str, float] = {}
     for path, (who, options) in CALLS.items():
         given = {
-            name: world.general if value == "general" else value for name, value in options.items()
+            name: world.general
+            if value == "general"
+            else (people[value] if name == "member" else value)
+            for name, value in options.items()
         }
         interaction = await world.invoke(people[who], path, given)
         began = interaction.created_monotonic

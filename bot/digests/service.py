@@ -26,6 +26,8 @@ from bot.digests.models import DigestDelivery, DigestSubscription
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row
+from bot.questions import summaries as question_summaries
+from bot.questions.summaries import QuestionLine
 from bot.recap import builder, ranking
 from bot.recap.records import RecapEntry
 from bot.recap.window import parse_local_time, week_ending
@@ -61,6 +63,7 @@ class Digest:
     entries: tuple[RecapEntry, ...]
     topics: tuple[str, ...]
     tags: tuple[str, ...]
+    open_questions: tuple[QuestionLine, ...] = ()
 
 
 def spread_minutes(guild_id: int, user_id: int) -> int:
@@ -208,8 +211,18 @@ class DigestService:
                     session, ranking.top_query(guild_id, week.start, week.end, DIGEST_SIZE, where)
                 )
                 entries = await builder.ranked_entries(session, guild_id, week, ranked)
+        async with self._sessions() as session:
+            waiting = await question_summaries.open_in_topics(
+                session, guild_id, [t.id for t in followed], user_id
+            )
         return Digest(
-            guild_id, user_id, week.end, tuple(entries), tuple(t.name for t in followed), tags
+            guild_id,
+            user_id,
+            week.end,
+            tuple(entries),
+            tuple(t.name for t in followed),
+            tags,
+            waiting,
         )
 
     async def claim(
@@ -353,7 +366,7 @@ class DigestSlots:
         if not await self._service.claim(guild_id, user_id, slot.slot_at, resume=slot.recovered):
             return "already sent this week"
         digest = await self._service.select(guild_id, user_id, slot.slot_at)
-        if not digest.entries:
+        if not digest.entries and not digest.open_questions:
             await self._service.delivered(guild_id, user_id, slot.slot_at, "empty", 0)
             return "nothing new in the member's topics"
         status = await self._deliver(digest, slot.outbox)

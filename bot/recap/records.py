@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.questions.summaries import QuestionsSummary
 from bot.recap.window import Week
 
 
@@ -61,6 +62,7 @@ class RecapView:
     contributors: tuple[Contributor, ...]
     recap_id: int | None = None
     channel_id: int | None = field(default=None, compare=False)
+    questions: QuestionsSummary = field(default_factory=QuestionsSummary)
 
     @property
     def empty(self) -> bool:

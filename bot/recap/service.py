@@ -15,6 +15,8 @@ from bot.database import SessionFactory
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row, record_audit
+from bot.questions import summaries as question_summaries
+from bot.questions.summaries import QuestionsSummary
 from bot.recap import builder, ranking
 from bot.recap.models import Recap, RecapItem, RecapSettings
 from bot.recap.records import (
@@ -147,6 +149,7 @@ class RecapService:
             sections = await builder.topic_sections(session, guild_id, week, topics)
             numbers = await builder.week_numbers(session, guild_id, week, topics)
             contributors = await builder.top_contributors(session, guild_id, week)
+            questions = await question_summaries.for_recap(session, guild_id, week.start, week.end)
         name = self._name_of(guild_id)
         return RecapView(
             guild_id=guild_id,
@@ -159,6 +162,7 @@ class RecapService:
                 c if c.name else replace(c, name=self._lookup(guild_id, c.member_id))
                 for c in contributors
             ),
+            questions=questions,
         )
 
     def _lookup(self, guild_id: int, member_id: int) -> str:
@@ -339,6 +343,7 @@ def _numbers_json(view: RecapView) -> dict[str, Any]:
         "chats": [list(c) for c in n.chats],
         "contributors": [[c.member_id, c.name, c.links] for c in view.contributors],
         "topics": [[t.topic_id, t.name] for t in view.topics],
+        "questions": view.questions.to_json(),
     }
 
 
@@ -419,4 +424,5 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
         ),
         recap_id=recap.id,
         channel_id=recap.channel_id,
+        questions=QuestionsSummary.from_json(numbers.get("questions")),
     )

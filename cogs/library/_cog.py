@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -45,6 +46,7 @@ from cogs.library._views import (
     save_view,
     send_pages,
 )
+from cogs.questions.summaries import solved_search_pages
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,7 @@ class Library(commands.Cog):
         tag="Only resources with this tag",
         by="Only resources this member shared",
         since="Only resources shared since: 7d, 2w, 3m, 1y or a date (2026-01-31)",
+        kind="Links (default), or solved questions with their solutions",
     )
     async def search(
         self,
@@ -202,8 +205,14 @@ class Library(commands.Cog):
         tag: app_commands.Range[str, 1, 40] | None = None,
         by: discord.User | None = None,
         since: app_commands.Range[str, 1, 20] | None = None,
+        kind: Literal["links", "questions"] = "links",
     ) -> None:
         guild_id = guild_of(interaction).id
+        if kind == "questions":
+            solved = await self.bot.services.questions.search_solved(guild_id, query or "")
+            pages = solved_search_pages(solved, guild_id, query)
+            await send_pages(interaction, pages, public_button=False)
+            return
         after = parse_since(since, self.bot.clock.now()) if since else None
         found = await self.service.search(
             guild_id, query, tag=tag, by=by.id if by else None, since=after

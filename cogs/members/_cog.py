@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.core import PLNBot
 from bot.ui.context import guild_of
+from cogs.questions.standing import stats_embed
 
 
 @app_commands.guild_only()
@@ -41,3 +42,11 @@ class Me(commands.GroupCog, group_name="me", group_description="Your own setting
             "count in the ranking. Change it with `/me privacy top_contributors:`.",
             ephemeral=True,
         )
+
+    @app_commands.command(name="stats", description="Your contributions here (only you see them)")
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction[PLNBot]) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        stats = await self.bot.services.contributions.stats(guild.id, interaction.user.id)
+        await interaction.followup.send(embed=stats_embed(stats, interaction.user), ephemeral=True)

@@ -14,10 +14,12 @@ from typing import Any
 
 import discord
 
+from bot.questions.summaries import QuestionLine
 from bot.recap.ranking import FORMULA
 from bot.recap.records import RecapEntry, RecapView
 from bot.ui.text import safe_text, shorten
 from bot.wording import discord_timestamp
+from cogs.questions.summaries import question_sections, waiting_text
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -114,7 +116,10 @@ def _sections(view: RecapView) -> list[tuple[str, list[str]]]:
     end = discord_timestamp(view.week.end.timestamp(), "D")
     intro = f"The week from {start} to {end}."
     if view.empty:
-        return [("📚 Weekly recap", [intro, "No links were shared this week."])]
+        return [
+            ("📚 Weekly recap", [intro, "No links were shared this week."]),
+            *question_sections(view.guild_id, view.questions),
+        ]
     sections: list[tuple[str, list[str]]] = [
         (
             f"📚 Weekly recap: the top {len(view.entries)}",
@@ -132,6 +137,7 @@ def _sections(view: RecapView) -> list[tuple[str, list[str]]]:
     if view.contributors:
         numbers.append("**Top contributors**\n" + _contributors_text(view))
     sections.append(("📊 The week in numbers", numbers))
+    sections += question_sections(view.guild_id, view.questions)
     return sections
 
 
@@ -185,11 +191,21 @@ def pack(embeds: Sequence[discord.Embed]) -> list[Part]:
     return parts
 
 
-def render_digest(guild_id: int, guild_name: str, entries: Sequence[RecapEntry]) -> list[Part]:
-    """A member's weekly digest (DM): their topics' and tags' top links."""
+def render_digest(
+    guild_id: int,
+    guild_name: str,
+    entries: Sequence[RecapEntry],
+    open_questions: Sequence[QuestionLine] = (),
+) -> list[Part]:
+    """A member's weekly digest (DM): their topics' and tags' top links, and open questions."""
     title = shorten(f"📬 Your weekly digest from {guild_name}", TITLE_LIMIT)
     blocks = [entry_text(guild_id, e) for e in entries] or ["Nothing new in your topics this week."]
-    embeds = _embeds([(title, blocks)])
+    sections = [(title, blocks)]
+    if open_questions:
+        sections.append(
+            ("❔ Waiting for an answer in your topics", [waiting_text(guild_id, open_questions)])
+        )
+    embeds = _embeds(sections)
     embeds[-1].set_footer(text="Change it with /digest in the server; stop it with /digest off.")
     return pack(embeds)
 

@@ -14,6 +14,7 @@ from bot.core import PLNBot
 from bot.database import backend_name
 from bot.ui.context import guild_of
 from bot.wording import discord_timestamp
+from cogs.questions.standing import contributors_embed
 from cogs.server._mod import moderator_settings, settings_embed
 
 ClearableSetting = Literal["moderator role", "log channel"]
@@ -60,6 +61,26 @@ class PLN(commands.GroupCog, group_name="pln", group_description="About this bot
         guild = guild_of(interaction)
         current = await self.bot.services.guilds.settings(guild.id)
         await interaction.response.send_message(embed=settings_embed(current), ephemeral=True)
+
+    @app_commands.command(name="contributors", description="Who helped most lately")
+    @app_commands.describe(period="The last 7 or 30 days")
+    async def contributors(
+        self,
+        interaction: discord.Interaction[PLNBot],
+        period: Literal["7 days", "30 days"] = "7 days",
+    ) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        days = int(period.split()[0])
+        scores = await self.bot.services.contributions.contributors(guild.id, days)
+
+        def name_of(member_id: int) -> str:
+            member = guild.get_member(member_id)
+            return member.display_name if member is not None else f"member {member_id}"
+
+        await interaction.followup.send(
+            embed=contributors_embed(scores, days, name_of), ephemeral=True
+        )
 
     @commands.Cog.listener()
     async def on_member_join(self, member: discord.Member) -> None:

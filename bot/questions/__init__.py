@@ -1,0 +1,1 @@
+"""Questions, thanks and the contribution ledger: Discord-free services and models."""
