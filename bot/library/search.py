@@ -120,24 +120,27 @@ def recency_sql(days_expression: str) -> str:
 
 
 def _filter_clauses(filters: SearchFilters) -> list[ColumnElement[bool]]:
-    """The filters as named parameters, so that one shape of filters is one statement (SQLite's
-    search compiles each shape once, see `_sqlite_ranking`)."""
+    """The filters as named parameters, so that one shape of filters is one statement (built
+    once per shape, see `_sqlite_ranking`). Typed by their columns: a statement built from a
+    shape's placeholder values must not take a snowflake for a 32-bit integer."""
     clauses: list[ColumnElement[bool]] = [
-        LibraryResource.guild_id == bindparam("guild", filters.guild_id),
+        LibraryResource.guild_id
+        == bindparam("guild", filters.guild_id, type_=LibraryResource.guild_id.type),
         LibraryResource.deleted_at.is_(None),
     ]
     if filters.tag:
         clauses.append(
             exists().where(
                 LibraryTag.resource_id == LibraryResource.id,
-                LibraryTag.tag == bindparam("tag", filters.tag),
+                LibraryTag.tag == bindparam("tag", filters.tag, type_=LibraryTag.tag.type),
             )
         )
     if filters.by is not None:
         clauses.append(
             exists().where(
                 LibraryShare.resource_id == LibraryResource.id,
-                LibraryShare.member_id == bindparam("by", filters.by),
+                LibraryShare.member_id
+                == bindparam("by", filters.by, type_=LibraryShare.member_id.type),
             )
         )
     if filters.since is not None:

@@ -201,6 +201,19 @@ async def test_search_ranks_filters_and_survives_syntax(
         await library.search(GUILD, nasty)  # never raises
 
 
+async def test_search_in_a_real_discord_guild_by_a_real_member(library: LibraryService) -> None:
+    # Discord ids are 64-bit snowflakes: every filter of every shape must carry them whole.
+    guild, member = 1477998909849600003, 1477998909849600777
+    shared = await library.share(
+        guild, CHANNEL, member, "https://s.example/", title="Snowflake sized", tags="ids"
+    )
+    since = shared.resource.first_shared_at - timedelta(days=1)
+    for filters in ({}, {"by": member}, {"tag": "ids"}, {"since": since}):
+        found = await library.search(guild, "snowflake", **filters)  # type: ignore[arg-type]
+        assert [r.id for r in found] == [shared.resource.id], filters
+        assert [r.id for r in await library.search(guild, **filters)] == [shared.resource.id]
+
+
 async def test_search_ranks_only_the_newest_candidates(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
