@@ -104,8 +104,27 @@ class QuickRead:
         reader = _loop_readers.get(engine.sync_engine)
         if reader is not None and (rows := reader.read(self._sqlite, values)) is not None:
             return rows
-        async with engine.connect() as connection:
+        async with _autocommit(engine).connect() as connection:
             return list(await connection.execute(self.statement, values))
+
+
+# One read needs no transaction: in autocommit the driver sends no BEGIN and no ROLLBACK, so the
+# read is the one round trip it is on the plain driver.
+_autocommit_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _autocommit(engine: AsyncEngine) -> AsyncEngine:
+    view = _autocommit_engines.get(engine.sync_engine)
+    if view is None:
+        view = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _autocommit_engines[engine.sync_engine] = view
+        # The view refers to its engine, so the weak key alone would never let go of it.
+        event.listen(
+            engine.sync_engine,
+            "engine_disposed",
+            lambda disposed: _autocommit_engines.pop(disposed, None),
+        )
+    return view
 
 
 # One loop reader per file-backed SQLite engine, closed with it.

@@ -283,3 +283,18 @@ async def test_a_quick_read_on_sqlite_sees_what_was_just_committed(sqlite_url: s
             assert await read.rows(engine, {"guild_id": 7}) == [(name,)]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_quick_read_on_postgres_is_one_round_trip(postgres_url: str) -> None:
+    # Autocomplete runs on every keystroke: no BEGIN and ROLLBACK around its one statement.
+    engine = create_engine(postgres_url)
+    queries: list[str] = []
+    _log_simple_queries(engine, queries)
+    read = QuickRead(select(text("1")).where(bindparam("n") == 1), ["n"])
+    try:
+        for _ in range(3):
+            assert await read.rows(engine, {"n": 1}) == [(1,)]
+        assert queries == []
+    finally:
+        await engine.dispose()
