@@ -15,6 +15,9 @@ from bot.chats.service import ChatService
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.digests.service import DigestService
+from bot.feeds.discovery import Discovery
+from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
 from bot.guilds.service import GuildService
 from bot.library.service import LibraryService
 from bot.members.service import MemberService
@@ -40,6 +43,8 @@ class Services:
     recap: RecapService
     digests: DigestService
     scheduling: SchedulingCore
+    feeds: FeedService
+    feed_poller: FeedPoller
 
 
 def build_services(
@@ -60,21 +65,36 @@ def build_services(
     scheduling = SchedulingCore(
         sessions, clock, scheduler, guild_visible=guild_visible, report=report, find_post=find_post
     )
+    library = LibraryService(
+        sessions,
+        clock,
+        ignored_hosts=settings.library.ignored_hosts,
+        search_candidates=settings.library.search_candidates,
+    )
+    fetcher = SafeFetcher(settings.web)
+    discovery = Discovery(fetcher, settings.feeds, youtube_origin=settings.feeds.youtube_origin)
     return Services(
         guilds=GuildService(sessions, clock),
         members=MemberService(sessions, clock),
         topics=topics,
         topic_suggestions=TopicSuggestions(sessions, clock, topics),
-        library=LibraryService(
-            sessions,
-            clock,
-            ignored_hosts=settings.library.ignored_hosts,
-            search_candidates=settings.library.search_candidates,
-        ),
-        fetcher=SafeFetcher(settings.web),
+        library=library,
+        fetcher=fetcher,
         prompts=PromptService(sessions, clock),
         chats=ChatService(sessions, clock),
         recap=RecapService(sessions, clock, topics, names=member_name),
         digests=DigestService(sessions, clock, topics, scheduling),
         scheduling=scheduling,
+        feeds=FeedService(sessions, clock, settings.feeds, discovery, scheduling),
+        feed_poller=FeedPoller(
+            sessions,
+            clock,
+            settings.feeds,
+            discovery,
+            library,
+            topics,
+            scheduling.outbox,
+            guild_visible=guild_visible,
+            report=report,
+        ),
     )

@@ -143,6 +143,8 @@ class FeedSettings(_Section):
     # Requests to one host at once.
     max_per_host: int = Field(default=2, ge=1, le=16)
     user_agent: str = "pln-bot feeds (+self-hosted Discord bot; follows feeds)"
+    # Where YouTube channel pages and feeds are (tests point it at a local server).
+    youtube_origin: str = "https://www.youtube.com"
 
 
 class HealthSettings(_Section):

@@ -391,6 +391,15 @@ class FeedService:
             await session.flush()
             return row.id
 
+    async def suggestion(self, guild_id: int, suggestion_id: int) -> FeedSuggestion:
+        async with self._sessions() as session:
+            row = await session.get(FeedSuggestion, suggestion_id)
+        if row is None or row.guild_id != guild_id:
+            raise UserFacingError("That suggestion no longer exists.")
+        if row.status != "pending":
+            raise UserFacingError(f"That suggestion was already {row.status}.")
+        return row
+
     async def decide(
         self, guild_id: int, suggestion_id: int, moderator_id: int, *, approve: bool
     ) -> FeedSuggestion:
