@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.database import SessionFactory
@@ -350,7 +351,7 @@ class FeedPoller:
                 message_id=posted.message_id,
                 source="feed",
             )
-        except UserFacingError as exc:  # a link the library does not take
+        except (UserFacingError, IntegrityError) as exc:  # a link the library does not take
             log.info("Feed %s item %s not filed: %s", info.id, link, exc)
             return None
         return shared.resource.id

@@ -111,8 +111,8 @@ class FeedService:
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             await ensure_guild_row(session, guild_id, guild_name, now)
-            await self._refuse_over_limit(session, guild_id, 1)
             await self._refuse_known(session, guild_id, fetched.url)
+            await self._refuse_over_limit(session, guild_id, 1)
             row = Feed(
                 guild_id=guild_id,
                 url=fetched.url,
@@ -244,8 +244,7 @@ class FeedService:
             row.disabled_reason = None
             row.failures = 0
             row.failing_since = None
-            row.warned = False
-            row.paused = False
+            row.paused = False  # `warned` stays: the log channel hears when it works again
             row.next_check_at = self._now()
         return info_of(row)
 
