@@ -167,6 +167,7 @@ class FeedModeration(ModeratorGroup, name="feed", description="Feeds the server 
         digest_time: app_commands.Range[str, 4, 5] | None = None,
     ) -> None:
         guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
         await self.feeds.get(guild.id, id)  # a friendly error before anything else
         channel_id, topic_id = UNSET, UNSET
         if topic is not None or channel is not None:
@@ -174,7 +175,6 @@ class FeedModeration(ModeratorGroup, name="feed", description="Feeds the server 
             channel_id = target.id
             if topic is not None:
                 topic_id = found_topic
-        await interaction.response.defer(ephemeral=True, thinking=True)
         info = await self.feeds.edit(
             guild.id,
             guild.name,
