@@ -106,7 +106,7 @@ class Discovery:
             return await self._parsed(page, youtube=youtube)
         except NotAFeed:
             raise UserFacingError(
-                f"<{url}> is not a feed (RSS, Atom or JSON Feed). Nothing was saved."
+                f"<{url}> is not a feed (RSS or Atom). Nothing was saved."
             ) from None
 
     async def _parsed(self, page: FetchedPage, *, youtube: bool) -> Fetched:

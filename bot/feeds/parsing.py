@@ -136,7 +136,7 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
     """
     parsed = feedparser.parse(body, response_headers={"content-location": url})
     if not parsed.get("version") and not parsed.entries:
-        raise NotAFeed("this is not a feed (RSS, Atom or JSON Feed)")
+        raise NotAFeed("this is not a feed (RSS or Atom)")
     meta = parsed.feed
     items = [_item(entry) for entry in parsed.entries]
     first: dict[str, ParsedItem] = {}

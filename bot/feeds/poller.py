@@ -209,7 +209,7 @@ class FeedPoller:
             try:
                 parsed = await asyncio.to_thread(parse_feed, page.body, page.url)
             except NotAFeed:
-                raise _CheckFailed("it is not a feed any more (RSS, Atom or JSON Feed)") from None
+                raise _CheckFailed("it is not a feed any more (RSS or Atom)") from None
             report.parsed += 1
             await self._record(info, parsed, primed=primed)
             report.posted += await self._post_claimed(info)
