@@ -293,6 +293,13 @@ class FeedService:
         await self._core.changed()
         return info_of(row)
 
+    async def follow_guild_timezone(self, guild_id: int, guild_name: str) -> int:
+        """Move the guild's daily digests to its (new) time zone; returns how many."""
+        digests = [f for f in await self.for_guild(guild_id) if f.mode == "digest"]
+        for info in digests:
+            await self._schedule_digest(info, guild_name, 0)
+        return len(digests)
+
     async def _delete_schedule(self, guild_id: int, schedule_id: int) -> None:
         with contextlib.suppress(UserFacingError):  # already gone
             await self._core.schedules.delete(guild_id, schedule_id, 0, audit=False)

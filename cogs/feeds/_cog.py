@@ -125,6 +125,10 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Feeds the s
             return f"not posted: {broken}"
         return f"{count} items"
 
+    @commands.Cog.listener()
+    async def on_guild_timezone_changed(self, guild: discord.Guild, _actor_id: int) -> None:
+        await self.feeds.follow_guild_timezone(guild.id, guild.name)
+
     @app_commands.command(name="list", description="Every feed of the server and its health")
     async def list_feeds(self, interaction: discord.Interaction[PLNBot]) -> None:
         feeds = await self.feeds.for_guild(guild_of(interaction).id)

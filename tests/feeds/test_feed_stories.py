@@ -144,25 +144,49 @@ async def test_thread_mode_opens_a_thread_and_a_forum_gets_forum_posts(
     assert [t.name for t in world.threads(forum)] == ["A forum item"]
 
 
+async def test_save_and_post_the_newest_posts_it_at_once(
+    make_world: MakeWorld, database_url: str, server: FeedServer
+) -> None:
+    world = await feed_world(make_world, database_url)
+    now = world.clock.now()
+    server.rss(
+        "/n.xml", "Newest", [entry("2", "The latest", now), entry("1", "Before", now - HOUR)]
+    )
+    outcome = await add_feed(world, {"url": server.url("/n.xml")}, "Save and post the newest")
+    assert "being posted now" in outcome.content
+    await world.emu.wait_until(lambda: world.bot_posts(world.general) or None)
+    assert [t for t, _ in feed_posts(world, world.general)] == ["The latest"]
+    await poll(world)
+    assert len(world.bot_posts(world.general)) == 1
+
+
 async def test_digest_mode_posts_one_daily_message(
     make_world: MakeWorld, database_url: str, server: FeedServer
 ) -> None:
     world = await feed_world(make_world, database_url)
     now = world.clock.now()  # Monday 12:00 UTC
     server.rss("/d.xml", "Daily", [])
-    await add_feed(world, {"url": server.url("/d.xml"), "mode": "digest", "digest_time": "18:00"})
+    await add_feed(world, {"url": server.url("/d.xml"), "mode": "digest", "digest_time": "13:00"})
+    # The server moves to Paris (UTC+1 in March): the digest follows, 13:00 there is 12:00 UTC.
+    await world.run(world.mod, "mod settings", {"timezone": "Europe/Paris"})
+    await world.eventually(lambda: _digest_at(world, now + timedelta(days=1)))
     server.rss(
         "/d.xml", "Daily", [entry("1", "Morning read", now), entry("2", "Noon read", now + HOUR)]
     )
     await poll(world)
     assert world.bot_posts(world.general) == []
-    await world.tick_to(now.replace(hour=18))
+    await world.tick_to(now + timedelta(days=1))
     posts = world.bot_posts(world.general)
     assert len(posts) == 1
     text = text_of(posts[0])
     assert "Daily: 2 new items" in text and "Morning read" in text and "Noon read" in text
     await world.tick(timedelta(days=1))
     assert len(world.bot_posts(world.general)) == 1  # nothing new: no empty digest
+
+
+async def _digest_at(world: World, instant: Any) -> bool:
+    schedules = await world.bot.services.scheduling.schedules.for_guild(world.guild.id)
+    return any(s.kind == "feeds.digest" and s.next_run_at == instant for s in schedules)
 
 
 async def test_a_failing_feed_warns_is_disabled_and_retry_revives_it(
