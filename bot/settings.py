@@ -143,6 +143,9 @@ class FeedSettings(_Section):
     # Requests to one host at once.
     max_per_host: int = Field(default=2, ge=1, le=16)
     user_agent: str = "pln-bot feeds (+self-hosted Discord bot; follows feeds)"
+    # Parse feeds in a worker process (true), or in a thread of the bot's (false: a 1 MB feed then
+    # holds up the bot for about 0.1 s).
+    parse_in_subprocess: bool = True
     # Where YouTube channel pages and feeds are (tests point it at a local server).
     youtube_origin: str = "https://www.youtube.com"
 

@@ -101,6 +101,7 @@ class Feeds(commands.GroupCog, group_name="feed", group_description="Feeds the s
         self.core.registry.unregister(DIGEST_KIND)
         self.bot.remove_dynamic_items(*approval_items(self.suggestions))
         self.poller.deliverer = None
+        self.poller.parsers.close()
 
     async def _poll_forever(self) -> None:
         await self.bot.wait_until_ready()

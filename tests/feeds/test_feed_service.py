@@ -127,7 +127,8 @@ async def server() -> AsyncIterator[FeedServer]:
 
 def _rig(sessions: SessionFactory, clock: FakeClock, server: FeedServer, **settings: Any) -> Rig:
     fetcher = SafeFetcher(WebSettings(allow_loopback_for_tests=True))
-    feed_settings = FeedSettings(**settings)
+    # Parsing in a thread here; the stories (and one test below) use the worker process.
+    feed_settings = FeedSettings(**{"parse_in_subprocess": False, **settings})
     discovery = Discovery(
         fetcher,
         feed_settings,
@@ -166,11 +167,19 @@ async def make_rig() -> AsyncIterator[MakeRig]:
     yield make
     for rig in made:
         await rig.fetcher.close()
+        rig.poller.parsers.close()
 
 
 @pytest.fixture
 def rig(sessions: SessionFactory, clock: FakeClock, server: FeedServer, make_rig: MakeRig) -> Rig:
     return make_rig(sessions, clock, server)
+
+
+@pytest.fixture
+def rig_with_worker(
+    sessions: SessionFactory, clock: FakeClock, server: FeedServer, make_rig: MakeRig
+) -> Rig:
+    return make_rig(sessions, clock, server, parse_in_subprocess=True)
 
 
 async def test_a_page_leads_to_its_feed_and_nothing_old_is_posted(rig: Rig) -> None:
@@ -191,7 +200,8 @@ async def test_a_page_leads_to_its_feed_and_nothing_old_is_posted(rig: Rig) -> N
     assert rig.server.not_modified["/feed.xml"] == 1
 
 
-async def test_a_new_item_is_posted_once_and_filed_in_the_library(rig: Rig) -> None:
+async def test_a_new_item_is_posted_once_and_filed_in_the_library(rig_with_worker: Rig) -> None:
+    rig = rig_with_worker
     now = rig.clock.now()
     rig.server.rss("/feed.xml", "Blog", [entry("1", "Old", now - HOUR)])
     feed = await rig.add(rig.server.url("/feed.xml"), tags=["reading"])
