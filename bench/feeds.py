@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import os
 import random
@@ -168,6 +169,22 @@ class StallWatch:
 WORKERS: list[int] = []  # the parsing worker processes, whose CPU counts too
 
 
+class GCWatch:
+    """The longest pause of Python's cyclic garbage collector (it runs on the event loop's
+    thread: a full collection of a big heap is a stall no feed work causes)."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.worst = max(self.worst, time.perf_counter() - self._started)
+
+
 def cpu_seconds() -> float:
     """CPU of this process (all threads) and of the parsing workers."""
     total = time.process_time()
@@ -210,19 +227,21 @@ async def bare_cycle(origin: str, feeds: int, tags: dict[int, str], limit: int) 
         await asyncio.gather(*(one(feed) for feed in range(feeds)))
 
 
-async def run(feeds: int, url: str | None, concurrency: int) -> None:
+async def run(feeds: int, url: str | None, concurrency: int, freeze_gc: bool) -> None:
     port = multiprocessing.Value("i", 0)
     server = multiprocessing.Process(target=_serve, args=(port, feeds), daemon=True)
     server.start()
     try:
         while port.value == 0:  # noqa: ASYNC110 (a child process fills it in)
             await asyncio.sleep(0.05)
-        await _bench(f"http://127.0.0.1:{port.value}", feeds, url, concurrency)
+        await _bench(f"http://127.0.0.1:{port.value}", feeds, url, concurrency, freeze_gc)
     finally:
         server.terminate()
 
 
-async def _bench(origin: str, feeds: int, url: str | None, concurrency: int) -> None:
+async def _bench(
+    origin: str, feeds: int, url: str | None, concurrency: int, freeze_gc: bool
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
         await migrate_to_head(engine)
@@ -288,6 +307,9 @@ async def _bench(origin: str, feeds: int, url: str | None, concurrency: int) -> 
                     return chosen
 
         print(f"Feeds benchmark: {feeds} feeds, {concurrency} fetches at once, loopback server")
+        if freeze_gc:
+            gc.freeze()  # what a bot would do after start-up: its long-lived objects never scanned
+        collector = GCWatch()
         wall, cpu, stall, first = await measured(cycle)
         print(
             "  first cycle (everything parsed, recorded as seen; starts the worker): "
@@ -342,6 +364,7 @@ async def _bench(origin: str, feeds: int, url: str | None, concurrency: int) -> 
             floor_stall * 1000,
             "ms",
         )
+        print(f"  longest garbage-collector pause: {collector.worst * 1000:.1f} ms")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"  peak memory (RSS): {rss:.0f} MB")
         await fetcher.close()
@@ -353,9 +376,11 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--database", default=None, help="a database URL (default: SQLite)")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--freeze-gc", action="store_true", help="gc.freeze() before the cycles")
     parser.add_argument("--smoke", action="store_true", help="40 feeds, for CI")
     args = parser.parse_args()
-    asyncio.run(run(40 if args.smoke else args.feeds, args.database, args.concurrency))
+    feeds = 40 if args.smoke else args.feeds
+    asyncio.run(run(feeds, args.database, args.concurrency, args.freeze_gc))
 
 
 if __name__ == "__main__":

@@ -194,6 +194,15 @@ class ItemFilter:
         return not self.include or any(found(term) for term in self.include)
 
 
+def _started_pool() -> ProcessPoolExecutor:
+    """The worker, started (in a thread: starting a process blocks). forkserver: the worker
+    starts from a clean process, not a fork of this one (its threads and open connections)."""
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+    pool.submit(int).result()
+    return pool
+
+
 class FeedParsers:
     """Where `parse_feed` runs: one worker process (the default), or a thread of this process
     (`in_subprocess=False`, for small installs and most tests). One parse at a time either way."""
@@ -208,10 +217,7 @@ class FeedParsers:
             if not self._in_subprocess:
                 return await asyncio.to_thread(parse_feed, body, url)
             if self._pool is None:
-                # forkserver: the worker starts from a clean process, not a fork of this one
-                # (its threads and open connections).
-                context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=context)
+                self._pool = await asyncio.to_thread(_started_pool)
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._pool, parse_feed, body, url)
 

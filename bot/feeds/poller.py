@@ -273,7 +273,8 @@ class FeedPoller:
         report.checked += 1
         try:
             if pending:  # left by a crash, or "post the newest"
-                report.posted += await self._post_claimed(info)
+                recovered = await self._post_claimed(info)  # (not `+= await`: other checks
+                report.posted += recovered  # of the pass add to the report meanwhile)
             headers = self._discovery.headers(claimed.etag, claimed.last_modified)
             try:
                 page = await self._discovery.get(info.url, headers)
@@ -294,7 +295,8 @@ class FeedPoller:
                 raise _CheckFailed("it is not a feed any more (RSS or Atom)") from None
             report.parsed += 1
             await self._record(info, parsed, primed=claimed.primed)
-            report.posted += await self._post_claimed(info)
+            posted = await self._post_claimed(info)
+            report.posted += posted
             successes.append(
                 await self._succeeded(
                     claimed,

@@ -198,6 +198,7 @@ async def test_a_page_leads_to_its_feed_and_nothing_old_is_posted(rig: Rig) -> N
     # An unchanged feed answers 304: nothing is parsed.
     assert report.not_modified == 1 and report.parsed == 0
     assert rig.server.not_modified["/feed.xml"] == 1
+    assert set(rig.server.user_agents) == {FeedSettings().user_agent}
 
 
 async def test_a_new_item_is_posted_once_and_filed_in_the_library(rig_with_worker: Rig) -> None:
