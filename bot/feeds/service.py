@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -224,8 +224,16 @@ class FeedService:
             changes["digest_time"] = f"{parse_local_time(digest_time):%H:%M}"
         async with self._sessions() as session, session.begin():
             row = await _feed(session, guild_id, feed_id)
+            was_digest = row.mode == "digest"
             for name, value in changes.items():
                 setattr(row, name, value)
+            if was_digest and row.mode != "digest":  # what waited for the digest is posted now
+                await session.execute(
+                    update(FeedItem)
+                    .where(FeedItem.feed_id == feed_id, FeedItem.state == "digest")
+                    .values(state="claimed")
+                )
+                row.next_check_at = self._now()
         info = info_of(row)
         return await self._schedule_digest(info, guild_name, actor_id)
 

@@ -515,6 +515,15 @@ async def test_digest_items_wait_for_the_daily_message(rig: Rig) -> None:
     schedules = await rig.core.schedules.for_guild(GUILD)
     assert [s.kind for s in schedules] == ["feeds.digest"]
 
+    # Back to posting: what waits for a digest is posted at the next check; no schedule left.
+    rig.server.rss("/f.xml", "F", [entry("3", "Three", now + timedelta(seconds=9))])
+    rig.clock.advance(HOUR)
+    await rig.poller.run_due()
+    await rig.service.edit(GUILD, "g", 7, feed.id, mode="post")
+    assert await rig.core.schedules.for_guild(GUILD) == []
+    await rig.poller.run_due()
+    assert [title for _, title in rig.deliverer.posts] == ["Three"]
+
 
 async def test_a_lease_held_elsewhere_is_respected(rig: Rig) -> None:
     rig.server.rss("/f.xml", "F", [])
