@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -297,3 +298,34 @@ async def test_each_server_sees_only_its_own_feeds(
     interaction = await world.emu.invoke(stranger, "feed list", channel=general)
     listing = await world.emu.wait_for_response(interaction)
     assert "Mine" not in text_of(listing) and "no feeds" in text_of(listing)
+
+
+@pytest.mark.parametrize("reached_discord", [False, True], ids=["lost", "delivered"])
+async def test_an_item_cut_off_mid_post_by_a_crash_appears_exactly_once_after_a_restart(
+    make_world: MakeWorld, database_url: str, server: FeedServer, reached_discord: bool
+) -> None:
+    world = await feed_world(make_world, database_url)
+    now = world.clock.now()
+    server.rss("/c.xml", "Crashy", [])
+    await add_feed(world, {"url": server.url("/c.xml")})
+    server.rss("/c.xml", "Crashy", [entry("1", "Survives the crash", now)])
+    stall = world.emu.faults.stall(
+        "POST", "/channels/{channel_id}/messages", after_handler=reached_discord
+    )
+    world.clock.advance(HOUR)
+    checking = asyncio.create_task(world.bot.services.feed_poller.run_due())
+    await stall.wait()  # the item is claimed and its post is on its way
+    checking.cancel()
+    await asyncio.gather(checking, return_exceptions=True)
+    stall.drop()
+    before = [m.id for m in world.bot_posts(world.general)]
+    assert len(before) == (1 if reached_discord else 0)
+
+    await world.restart(timedelta(minutes=11))  # past the lease, and Discord's nonce window
+    await poll(world)
+    posts = world.bot_posts(world.general)
+    assert [t for t, _ in feed_posts(world, world.general)] == ["Survives the crash"]
+    if reached_discord:
+        assert posts[0].id == before[0]  # found on Discord, not posted again
+    await poll(world)
+    assert len(world.bot_posts(world.general)) == 1
