@@ -329,3 +329,41 @@ async def test_an_item_cut_off_mid_post_by_a_crash_appears_exactly_once_after_a_
         assert posts[0].id == before[0]  # found on Discord, not posted again
     await poll(world)
     assert len(world.bot_posts(world.general)) == 1
+
+
+async def test_a_moderator_edits_pauses_resumes_and_removes_a_feed(
+    make_world: MakeWorld, database_url: str, server: FeedServer
+) -> None:
+    world = await feed_world(make_world, database_url)
+    now = world.clock.now()
+    server.rss("/e.xml", "Editable", [])
+    await add_feed(world, {"url": server.url("/e.xml")})
+    _, edited = await world.followup(
+        world.mod,
+        "mod feed edit",
+        {"id": 1, "channel": world.channels["reading"], "filter": "chess", "tags": "games"},
+    )
+    shown = text_of(edited)
+    assert "chess" in shown and "`games`" in shown and str(world.channels["reading"].id) in shown
+    paused = await world.run(world.mod, "mod feed pause", {"id": 1})
+    assert "is paused" in paused.content
+    server.rss(
+        "/e.xml", "Editable", [entry("1", "Chess openings", now), entry("2", "Cooking", now)]
+    )
+    assert (await poll(world)).checked == 0
+    assert "paused" in text_of(await world.run(world.alice, "feed list"))
+    await world.run(world.mod, "mod feed resume", {"id": 1})
+    await poll(world)
+    assert [t for t, _ in feed_posts(world, world.channels["reading"])] == ["Chess openings"]
+    [resource] = await world.bot.services.library.search(world.guild.id, "chess")
+    assert resource.tags == ("games",)
+    info = await world.run(world.mod, "mod feed info", {"id": 1})
+    assert "1 item posted" in text_of(info)
+    _, removed = await world.followup(world.mod, "mod feed remove", {"id": 1})
+    assert "no longer followed" in removed.content
+    assert "no feeds" in text_of(await world.run(world.alice, "feed list"))
+    # A member may not use the moderators' commands.
+    refused = await world.run(
+        world.alice, "mod feed pause", {"id": 1}, bypass_default_permissions=True
+    )
+    assert refused.ephemeral and "moderator" in refused.content.lower()
