@@ -61,6 +61,8 @@ class RecapView:
     contributors: tuple[Contributor, ...]
     recap_id: int | None = None
     channel_id: int | None = field(default=None, compare=False)
+    # "From your feeds": the week's feed items members voted on and saved most.
+    feeds: tuple[RecapEntry, ...] = ()
 
     @property
     def empty(self) -> bool:

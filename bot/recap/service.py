@@ -147,6 +147,7 @@ class RecapService:
             sections = await builder.topic_sections(session, guild_id, week, topics)
             numbers = await builder.week_numbers(session, guild_id, week, topics)
             contributors = await builder.top_contributors(session, guild_id, week)
+            feeds = await builder.feed_highlights(session, guild_id, week)
         name = self._name_of(guild_id)
         return RecapView(
             guild_id=guild_id,
@@ -159,6 +160,7 @@ class RecapService:
                 c if c.name else replace(c, name=self._lookup(guild_id, c.member_id))
                 for c in contributors
             ),
+            feeds=tuple(feeds),
         )
 
     def _lookup(self, guild_id: int, member_id: int) -> str:
@@ -347,6 +349,7 @@ def _item_rows(recap_id: int, guild_id: int, view: RecapView) -> list[RecapItem]
         ("top", None, "", view.entries)
     ]
     sections += [("topic", t.topic_id, t.name, t.entries) for t in view.topics]
+    sections.append(("feeds", None, "", view.feeds))
     rows: list[RecapItem] = []
     for section, topic_id, topic_name, entries in sections:
         for e in entries:
@@ -418,5 +421,6 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
             Contributor(int(m), str(n), int(c)) for m, n, c in numbers.get("contributors", [])
         ),
         recap_id=recap.id,
+        feeds=tuple(_entry(i) for i in items if i.section == "feeds"),
         channel_id=recap.channel_id,
     )
