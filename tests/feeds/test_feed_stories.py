@@ -367,3 +367,24 @@ async def test_a_moderator_edits_pauses_resumes_and_removes_a_feed(
         world.alice, "mod feed pause", {"id": 1}, bypass_default_permissions=True
     )
     assert refused.ephemeral and "moderator" in refused.content.lower()
+
+
+async def test_a_feed_for_a_topic_posts_in_its_channel_with_its_tags(
+    make_world: MakeWorld, database_url: str, server: FeedServer
+) -> None:
+    world = await feed_world(make_world, database_url)
+    reply = await world.run(world.mod, "mod topic create", {"name": "Maths", "tags": "math"})
+    assert "Maths" in reply.content, reply.content
+    maths = world.channel_named("maths")
+    assert maths is not None
+    now = world.clock.now()
+    server.rss("/m.xml", "Numberphile notes", [])
+    outcome = await add_feed(
+        world, {"url": server.url("/m.xml"), "topic": "Maths", "tags": "video"}
+    )
+    assert str(maths.id) in outcome.content
+    server.rss("/m.xml", "Numberphile notes", [entry("1", "Primes, visually", now)])
+    await poll(world)
+    assert [t for t, _ in feed_posts(world, maths)] == ["Primes, visually"]
+    [resource] = await world.bot.services.library.search(world.guild.id, "primes")
+    assert resource.tags == ("math", "video")
