@@ -29,6 +29,7 @@ EXTENSIONS = (
     "cogs.recap",
     "cogs.digests",
     "cogs.questions",
+    "cogs.feeds",
 )
 
 

@@ -2,6 +2,7 @@
 
 from bot.chats import models as chats
 from bot.digests import models as digests
+from bot.feeds import models as feeds
 from bot.guilds import models as guilds
 from bot.library import models as library
 from bot.members import models as members
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "chats",
     "digests",
+    "feeds",
     "guilds",
     "library",
     "members",

@@ -16,6 +16,9 @@ from bot.chats.service import ChatService
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.digests.service import DigestService
+from bot.feeds.discovery import Discovery
+from bot.feeds.poller import FeedPoller
+from bot.feeds.service import FeedService
 from bot.guilds.service import GuildService
 from bot.library.service import LibraryService
 from bot.members.service import MemberService
@@ -46,6 +49,8 @@ class Services:
     scheduling: SchedulingCore
     questions: QuestionService
     contributions: ContributionService
+    feeds: FeedService
+    feed_poller: FeedPoller
 
 
 def build_services(
@@ -66,18 +71,21 @@ def build_services(
     scheduling = SchedulingCore(
         sessions, clock, scheduler, guild_visible=guild_visible, report=report, find_post=find_post
     )
+    library = LibraryService(
+        sessions,
+        clock,
+        ignored_hosts=settings.library.ignored_hosts,
+        search_candidates=settings.library.search_candidates,
+    )
+    fetcher = SafeFetcher(settings.web)
+    discovery = Discovery(fetcher, settings.feeds, youtube_origin=settings.feeds.youtube_origin)
     return Services(
         guilds=GuildService(sessions, clock),
         members=MemberService(sessions, clock),
         topics=topics,
         topic_suggestions=TopicSuggestions(sessions, clock, topics),
-        library=LibraryService(
-            sessions,
-            clock,
-            ignored_hosts=settings.library.ignored_hosts,
-            search_candidates=settings.library.search_candidates,
-        ),
-        fetcher=SafeFetcher(settings.web),
+        library=library,
+        fetcher=fetcher,
         prompts=PromptService(sessions, clock),
         chats=ChatService(sessions, clock),
         recap=RecapService(sessions, clock, topics, names=member_name),
@@ -93,5 +101,17 @@ def build_services(
         ),
         contributions=ContributionService(
             sessions, clock, thanks_per_day=settings.questions.thanks_per_day
+        ),
+        feeds=FeedService(sessions, clock, settings.feeds, discovery, scheduling),
+        feed_poller=FeedPoller(
+            sessions,
+            clock,
+            settings.feeds,
+            discovery,
+            library,
+            topics,
+            scheduling.outbox,
+            guild_visible=guild_visible,
+            report=report,
         ),
     )

@@ -133,6 +133,21 @@ class FeedSettings(_Section):
     max_feeds_per_guild: int = Field(default=50, ge=1, le=1000)
     max_concurrent_fetches: int = Field(default=4, ge=1, le=32)
     fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Consecutive failed checks after which a feed is switched off (about a week with backoff).
+    disable_after_failures: int = Field(default=11, ge=2, le=100)
+    # Items older than this are never posted; at most this many per feed per check.
+    max_item_age_days: int = Field(default=7, ge=1, le=365)
+    max_items_per_check: int = Field(default=5, ge=1, le=50)
+    # The most bytes read of one feed (a larger one is refused).
+    max_feed_bytes: int = Field(default=5_000_000, ge=10_000, le=50_000_000)
+    # Requests to one host at once.
+    max_per_host: int = Field(default=2, ge=1, le=16)
+    user_agent: str = "pln-bot feeds (+self-hosted Discord bot; follows feeds)"
+    # Parse feeds in a worker process (true), or in a thread of the bot's (false: a 1 MB feed then
+    # holds up the bot for about 0.1 s).
+    parse_in_subprocess: bool = True
+    # Where YouTube channel pages and feeds are (tests point it at a local server).
+    youtube_origin: str = "https://www.youtube.com"
 
 
 class HealthSettings(_Section):

@@ -93,6 +93,24 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "me stats": ("alice", {}),
     "pln contributors": ("bob", {"period": "30 days"}),
     "mod questions settings": ("mod", {"threshold": 5}),
+    "feed list": ("alice", {}),
+    "feed suggest": ("bob", {"url": "https://example.org/feed.xml", "why": "Good reads"}),
+    "mod feed add": ("mod", {"url": "https://example.org/feed.xml"}),
+    "mod feed info": ("mod", {"id": 1}),
+    "mod feed edit": ("mod", {"id": 1, "mode": "thread"}),
+    "mod feed pause": ("mod", {"id": 1}),
+    "mod feed resume": ("mod", {"id": 1}),
+    "mod feed retry": ("mod", {"id": 1}),
+    "mod feed import": (
+        "mod",
+        {
+            "file": Upload(
+                "feeds.opml", b'<opml><body><outline xmlUrl="https://example.org/a"/></body></opml>'
+            )
+        },
+    ),
+    "mod feed export": ("mod", {}),
+    "mod feed remove": ("mod", {"id": 1}),
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chats.models import Chat, ChatRun
 from bot.guilds.models import GuildMember
-from bot.library.models import LibraryResource, LibraryShare, LibraryTag
+from bot.library.models import LibraryResource, LibrarySave, LibraryShare, LibraryTag, LibraryVote
 from bot.members.models import MemberPrivacy
 from bot.recap import ranking
 from bot.recap.records import Contributor, RecapEntry, TopicSection, WeekNumbers
@@ -21,6 +21,7 @@ from bot.topics.service import TopicInfo
 PER_TOPIC = 3
 CONTRIBUTORS = 5
 CHATS = 10
+FEED_ITEMS = 3
 
 
 class _FirstShare(NamedTuple):
@@ -224,3 +225,105 @@ async def top_contributors(
     rows = (await session.execute(query)).all()
     names = await member_names(session, guild_id, (int(m) for m, _ in rows))
     return [Contributor(int(m), names.get(int(m), ""), int(n)) for m, n in rows]
+
+
+async def feed_highlights(
+    session: AsyncSession, guild_id: int, week: Week, limit: int = FEED_ITEMS
+) -> list[RecapEntry]:
+    """The week's feed items (filed by the bot from a feed) with the most votes and saves in
+    the week; items nobody voted on or saved are left out."""
+    posted = {
+        row.resource_id: row
+        for row in await session.execute(
+            select(
+                LibraryShare.resource_id,
+                LibraryShare.channel_id,
+                LibraryShare.message_id,
+                LibraryShare.shared_at,
+            )
+            .where(
+                LibraryShare.guild_id == guild_id,
+                LibraryShare.source == "feed",
+                LibraryShare.shared_at >= week.start,
+                LibraryShare.shared_at < week.end,
+            )
+            .order_by(LibraryShare.id.desc())
+        )
+    }
+    if not posted:
+        return []
+    ids = sorted(posted)
+    votes = dict(
+        (
+            await session.execute(
+                select(LibraryVote.resource_id, func.count())
+                .where(
+                    LibraryVote.guild_id == guild_id,
+                    LibraryVote.resource_id.in_(ids),
+                    LibraryVote.voted_at >= week.start,
+                    LibraryVote.voted_at < week.end,
+                )
+                .group_by(LibraryVote.resource_id)
+            )
+        ).all()
+    )
+    saves = dict(
+        (
+            await session.execute(
+                select(LibrarySave.resource_id, func.count())
+                .where(
+                    LibrarySave.guild_id == guild_id,
+                    LibrarySave.resource_id.in_(ids),
+                    LibrarySave.saved_at >= week.start,
+                    LibrarySave.saved_at < week.end,
+                )
+                .group_by(LibrarySave.resource_id)
+            )
+        ).all()
+    )
+    engagement = {rid: int(votes.get(rid, 0)) + int(saves.get(rid, 0)) for rid in ids}
+    best = sorted(
+        (rid for rid in ids if engagement[rid] > 0),
+        key=lambda rid: (-engagement[rid], posted[rid].shared_at),
+    )[:limit]
+    if not best:
+        return []
+    resources = {
+        row.id: row
+        for row in await session.scalars(
+            select(LibraryResource).where(
+                LibraryResource.id.in_(best), LibraryResource.deleted_at.is_(None)
+            )
+        )
+    }
+    tags: dict[int, list[str]] = {}
+    for resource_id, tag in await session.execute(
+        select(LibraryTag.resource_id, LibraryTag.tag)
+        .where(LibraryTag.guild_id == guild_id, LibraryTag.resource_id.in_(best))
+        .order_by(LibraryTag.resource_id, LibraryTag.tag)
+    ):
+        tags.setdefault(resource_id, []).append(tag)
+    entries: list[RecapEntry] = []
+    for rid in best:
+        resource = resources.get(rid)
+        if resource is None:
+            continue
+        share = posted[rid]
+        entries.append(
+            RecapEntry(
+                rank=len(entries) + 1,
+                resource_id=rid,
+                title=resource.title or resource.url,
+                url=resource.url,
+                domain=resource.domain,
+                tags=tuple(tags.get(rid, ())),
+                sharers=0,
+                engagement=engagement[rid],
+                first_sharer_id=0,
+                first_sharer_name="",
+                channel_id=share.channel_id,
+                message_id=share.message_id,
+                first_shared_at=share.shared_at,
+            )
+        )
+    return entries

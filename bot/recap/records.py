@@ -63,6 +63,8 @@ class RecapView:
     recap_id: int | None = None
     channel_id: int | None = field(default=None, compare=False)
     questions: QuestionsSummary = field(default_factory=QuestionsSummary)
+    # "From your feeds": the week's feed items members voted on and saved most.
+    feeds: tuple[RecapEntry, ...] = ()
 
     @property
     def empty(self) -> bool:

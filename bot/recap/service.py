@@ -150,6 +150,7 @@ class RecapService:
             numbers = await builder.week_numbers(session, guild_id, week, topics)
             contributors = await builder.top_contributors(session, guild_id, week)
             questions = await question_summaries.for_recap(session, guild_id, week.start, week.end)
+            feeds = await builder.feed_highlights(session, guild_id, week)
         name = self._name_of(guild_id)
         return RecapView(
             guild_id=guild_id,
@@ -163,6 +164,7 @@ class RecapService:
                 for c in contributors
             ),
             questions=questions,
+            feeds=tuple(feeds),
         )
 
     def _lookup(self, guild_id: int, member_id: int) -> str:
@@ -352,6 +354,7 @@ def _item_rows(recap_id: int, guild_id: int, view: RecapView) -> list[RecapItem]
         ("top", None, "", view.entries)
     ]
     sections += [("topic", t.topic_id, t.name, t.entries) for t in view.topics]
+    sections.append(("feeds", None, "", view.feeds))
     rows: list[RecapItem] = []
     for section, topic_id, topic_name, entries in sections:
         for e in entries:
@@ -423,6 +426,7 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
             Contributor(int(m), str(n), int(c)) for m, n, c in numbers.get("contributors", [])
         ),
         recap_id=recap.id,
+        feeds=tuple(_entry(i) for i in items if i.section == "feeds"),
         channel_id=recap.channel_id,
         questions=QuestionsSummary.from_json(numbers.get("questions")),
     )

@@ -88,7 +88,10 @@ async def find_post(
     after = discord.utils.time_snowflake(since - CLOCK_SKEW)
     if kind == "thread":
         parent = bot.get_channel(channel_id)
-        threads = parent.threads if isinstance(parent, discord.TextChannel) else []
+        # A text channel's threads, or a forum's posts.
+        threads = (
+            parent.threads if isinstance(parent, discord.TextChannel | discord.ForumChannel) else []
+        )
         for thread in sorted(threads, key=lambda t: t.id):
             mine = thread.owner_id == bot.user.id and thread.id > after
             if mine and fingerprint(thread.name) == printed:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -52,6 +52,15 @@ class BlockedAddress(FetchError):
     """The URL leads to an address the bot must not reach (e.g. the host's own network)."""
 
 
+class HTTPStatusError(FetchError):
+    """The server answered with an error status; `retry_after` is its Retry-After header."""
+
+    def __init__(self, status: int, retry_after: str | None = None) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class FetchedPage:
     url: str
@@ -59,6 +68,10 @@ class FetchedPage:
     charset: str | None
     body: bytes
     truncated: bool
+    # 304 for a conditional request the server answered "not modified" (then `body` is empty).
+    # `headers` are the response's, with lower-case names.
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def _public(address: IPAddress) -> bool:
@@ -251,21 +264,42 @@ class SafeFetcher:
 
     async def fetch_html(self, url: str) -> FetchedPage:
         """The start of an HTML page (at most max_bytes); raises FetchError for anything else."""
+        return await self.fetch(url, content_types=HTML_TYPES)
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        content_types: Iterable[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout_seconds: float | None = None,
+        max_bytes: int | None = None,
+    ) -> FetchedPage:
+        """Like `fetch_html`, for any of `content_types` (None: any type), with extra request
+        `headers` (e.g. If-None-Match, which may give a 304 page) and other limits. An error
+        status raises HTTPStatusError (with its Retry-After)."""
         if not self._settings.fetch_pages:
             raise FetchError("fetching web pages is switched off (web.fetch_pages = false)")
+        timeout = timeout_seconds or self._settings.timeout_seconds
+        wanted = None if content_types is None else tuple(content_types)
         try:
-            async with asyncio.timeout(self._settings.timeout_seconds):
-                return await self._fetch(url)
+            async with asyncio.timeout(timeout):
+                return await self._fetch(
+                    url, wanted, dict(headers or {}), max_bytes or self._settings.max_bytes
+                )
         except TimeoutError:
-            raise FetchError(f"{url} took longer than {self._settings.timeout_seconds} s") from None
+            raise FetchError(f"{url} took longer than {timeout} s") from None
         except aiohttp.ClientError as exc:
             raise FetchError(f"{url}: {type(exc).__name__}") from None
 
-    async def _fetch(self, url: str) -> FetchedPage:
+    async def _fetch(
+        self, url: str, wanted: tuple[str, ...] | None, headers: dict[str, str], limit: int
+    ) -> FetchedPage:
         target = check_url(url, policy=self._policy)
         for _hop in range(self._settings.max_redirects + 1):
             # The very URL object that was judged is requested, so nothing re-parses it.
-            async with self._client().get(target, allow_redirects=False) as response:
+            request = self._client().get(target, allow_redirects=False, headers=headers)
+            async with request as response:
                 if response.status in REDIRECT_STATUSES:
                     location = response.headers.get("Location")
                     if not location:
@@ -276,12 +310,18 @@ class SafeFetcher:
                         raise FetchError("redirect to an invalid URL") from None
                     target = check_url(following, policy=self._policy)
                     continue
-                if response.status != 200:
-                    raise FetchError(f"HTTP {response.status}")
+                kept = {name.lower(): value for name, value in response.headers.items()}
                 content_type = response.content_type.lower()
-                if content_type not in HTML_TYPES:
-                    raise FetchError(f"not HTML ({content_type})")
-                limit = self._settings.max_bytes
+                if response.status == 304 and headers:
+                    return FetchedPage(str(response.url), content_type, None, b"", False, 304, kept)
+                if response.status != 200:
+                    raise HTTPStatusError(response.status, response.headers.get("Retry-After"))
+                if wanted is not None and content_type not in wanted:
+                    raise FetchError(
+                        f"not HTML ({content_type})"
+                        if wanted == HTML_TYPES
+                        else f"not a feed ({content_type})"
+                    )
                 body = await _read_at_most(response, limit + 1)
                 return FetchedPage(
                     url=str(response.url),
@@ -289,6 +329,7 @@ class SafeFetcher:
                     charset=response.charset,
                     body=body[:limit],
                     truncated=len(body) > limit,
+                    headers=kept,
                 )
         raise FetchError(f"more than {self._settings.max_redirects} redirects")
 

@@ -85,6 +85,17 @@ def entry_text(guild_id: int, entry: RecapEntry) -> str:
     return "\n".join(lines)
 
 
+def feed_entry_text(guild_id: int, entry: RecapEntry) -> str:
+    """A feed item members liked: its title, where, the week's votes and saves, its post."""
+    title = _link_text(entry.title or entry.url)
+    url = _safe_url(entry.url)
+    head = f"**{entry.rank}. [{title}]({url})**" if url else f"**{entry.rank}. {title}**"
+    domain = safe_text(entry.domain, 60)
+    jump = jump_url(guild_id, entry.channel_id, entry.message_id)
+    post = f"[the post]({jump})" if jump else "posted by a feed"
+    return f"{head} · {domain}\n{entry.engagement} ⭐ and 🔖 this week · {post}"
+
+
 def _numbers_text(view: RecapView) -> str:
     n = view.numbers
     lines = [
@@ -132,6 +143,10 @@ def _sections(view: RecapView) -> list[tuple[str, list[str]]]:
                 shorten(f"# {topic.name}", TITLE_LIMIT),
                 [entry_text(view.guild_id, e) for e in topic.entries],
             )
+        )
+    if view.feeds:
+        sections.append(
+            ("📰 From your feeds", [feed_entry_text(view.guild_id, e) for e in view.feeds])
         )
     numbers = [_numbers_text(view)]
     if view.contributors:

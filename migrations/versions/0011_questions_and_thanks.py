@@ -1,7 +1,7 @@
 """questions: questions and their threads, thanks, the contribution ledger, the helper role
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-02 05:41:00
 
 Shares, votes and saves stay in the library's tables and chat-hour answers in the chats' (they
@@ -16,7 +16,7 @@ from alembic import op
 import bot.models.base
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Feeds: blogs, YouTube channels and podcasts followed into topic channels and the library."""
