@@ -14,6 +14,7 @@ from bot.core import PLNBot
 from bot.database import create_engine, create_session_factory
 from bot.services import build_services
 from bot.settings import DiscordSettings, Settings
+from bot.site.server import build_site
 from bot.ui import outbox
 
 # One package per feature under cogs/; each one's __init__ adds its cogs (`setup`). Named here,
@@ -75,6 +76,7 @@ def build_bot(
         find_post=find_post,
         member_name=member_name,
     )
+    site = build_site(settings.web_ui, services, sessions, clock, member_name)
     bot = PLNBot(
         settings=settings,
         engine=engine,
@@ -84,5 +86,6 @@ def build_bot(
         services=services,
         extensions=EXTENSIONS,
         background_jobs=background_jobs,
+        site=site if settings.web_ui.enabled else None,
     )
     return bot

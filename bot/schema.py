@@ -9,6 +9,7 @@ from bot.models.base import Base
 from bot.prompts import models as prompts
 from bot.recap import models as recap
 from bot.scheduling import models as scheduling
+from bot.site import models as site
 from bot.topics import models as topics
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "prompts",
     "recap",
     "scheduling",
+    "site",
     "topics",
 ]

@@ -22,6 +22,7 @@ from bot.prompts.service import PromptService
 from bot.recap.service import NameResolver, RecapService
 from bot.scheduling import Finder, Reporter, SchedulingCore
 from bot.settings import Settings
+from bot.site.publishing import PublishingService
 from bot.topics.service import TopicService
 from bot.topics.suggestions import TopicSuggestions
 from bot.web.fetcher import SafeFetcher
@@ -40,6 +41,7 @@ class Services:
     recap: RecapService
     digests: DigestService
     scheduling: SchedulingCore
+    publishing: PublishingService
 
 
 def build_services(
@@ -77,4 +79,5 @@ def build_services(
         recap=RecapService(sessions, clock, topics, names=member_name),
         digests=DigestService(sessions, clock, topics, scheduling),
         scheduling=scheduling,
+        publishing=PublishingService(sessions, clock),
     )
