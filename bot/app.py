@@ -14,8 +14,8 @@ from bot.core import PLNBot
 from bot.database import create_engine, create_session_factory
 from bot.services import build_services
 from bot.settings import DiscordSettings, Settings
-from bot.site.server import build_site
 from bot.ui import outbox
+from bot.webui.server import build_site
 
 # One package per feature under cogs/; each one's __init__ adds its cogs (`setup`). Named here,
 # not imported, so the bot package never depends on its cogs.

@@ -23,10 +23,10 @@ from bot.errors import StartupError
 from bot.paths import explain
 from bot.services import Services
 from bot.settings import Settings
-from bot.site.server import Site
 from bot.tree import PLNCommandTree
 from bot.ui.moderation import moderation_root
 from bot.ui.modlog import ModLog
+from bot.webui.server import Site
 from bot.wording import plural
 
 log = logging.getLogger(__name__)

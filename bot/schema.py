@@ -9,8 +9,8 @@ from bot.models.base import Base
 from bot.prompts import models as prompts
 from bot.recap import models as recap
 from bot.scheduling import models as scheduling
-from bot.site import models as site
 from bot.topics import models as topics
+from bot.webui import models as webui
 
 __all__ = [
     "Base",
@@ -22,6 +22,6 @@ __all__ = [
     "prompts",
     "recap",
     "scheduling",
-    "site",
     "topics",
+    "webui",
 ]

@@ -22,10 +22,10 @@ from bot.prompts.service import PromptService
 from bot.recap.service import NameResolver, RecapService
 from bot.scheduling import Finder, Reporter, SchedulingCore
 from bot.settings import Settings
-from bot.site.publishing import PublishingService
 from bot.topics.service import TopicService
 from bot.topics.suggestions import TopicSuggestions
 from bot.web.fetcher import SafeFetcher
+from bot.webui.publishing import PublishingService
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,7 @@ class WebSettings(_Section):
 
 
 class WebUISettings(_Section):
-    """The library on the web (bot/site): read-only pages and Atom feeds of published guilds."""
+    """The library on the web (bot/webui): read-only pages and Atom feeds of published guilds."""
 
     enabled: bool = False
     bind: str = "127.0.0.1"

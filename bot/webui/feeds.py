@@ -45,8 +45,9 @@ def resources_feed(
         entry = feed.add_entry()
         entry.id(resource_url[resource.id])
         entry.title(resource.display_title)
+        # One link, the shared page itself (feedgen 1.0 writes no rel on an entry's links, so a
+        # second one would read as a second alternate); the id is the resource's own page.
         entry.link(href=resource.url, rel="alternate")
-        entry.link(href=resource_url[resource.id], rel="related", type="text/html")
         entry.published(resource.first_shared_at)
         entry.updated(resource.first_shared_at)
         name = names.get(resource.first_sharer_id)
@@ -54,7 +55,11 @@ def resources_feed(
             entry.author(name=name)
         for tag in resource.tags:
             entry.category(term=tag)
-        summary = [resource.note or "", " ".join(f"#{t}" for t in resource.tags), resource.url]
+        summary = [
+            resource.note or "",
+            " ".join(f"#{t}" for t in resource.tags),
+            f"In the library: {resource_url[resource.id]}",
+        ]
         entry.summary("\n".join(part for part in summary if part))
     return bytes(feed.atom_str(pretty=False))
 

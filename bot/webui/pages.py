@@ -23,13 +23,13 @@ from bot.library.search import parse_since
 from bot.library.service import LibraryService
 from bot.recap.records import PastRecap
 from bot.recap.service import RecapService
-from bot.site import feeds
-from bot.site.names import NameResolver, public_names
-from bot.site.publishing import Publication, PublishingService, public_url
-from bot.site.ratelimit import RateLimiter
-from bot.site.render import local_date, local_day, path_part, render
 from bot.tags import normalise_tag
 from bot.topics.service import TopicService
+from bot.webui import feeds
+from bot.webui.names import NameResolver, public_names
+from bot.webui.publishing import Publication, PublishingService, public_url
+from bot.webui.ratelimit import RateLimiter
+from bot.webui.render import local_date, local_day, path_part, render
 
 PAGE_SIZE = 25
 FEED_SIZE = 50
@@ -38,6 +38,7 @@ MAX_QUERY_LENGTH = 200
 MAX_PAGE_NUMBER = 400  # 10,000 resources deep; beyond, search is the way in
 RECAP_WEEKS = 520
 HTML = "text/html"
+TOO_MANY = "Please wait a minute and search again."
 ATOM = "application/atom+xml"
 
 
@@ -141,9 +142,8 @@ class Pages:
         resource = await self._resource(request, pub)
         notes = await self.s.listing.notes(pub.guild_id, resource.id)
         names = await self._names(pub, [resource.first_sharer_id, *(n.member_id for n in notes)])
-        return self._respond(
-            render_page("resource.html", self._view(pub), pub, names, r=resource, notes=notes)
-        )
+        body = render_page("resource.html", self._view(pub), pub, names, r=resource, notes=notes)
+        return self._respond(body)
 
     async def search_page(self, request: web.Request) -> web.Response:
         pub = await self._published(request)
@@ -160,15 +160,10 @@ class Pages:
             if searched:
                 retry = self.limiter.allow(self.client_address(request))
                 if retry is not None:
-                    raise web.HTTPTooManyRequests(
-                        text=_error_html(
-                            "Too many searches",
-                            "Please wait a minute and search again.",
-                            self._static(),
-                        ),
-                        content_type=HTML,
-                        headers={"Retry-After": str(int(retry))},
-                    )
+                    body = _error_html("Too many searches", TOO_MANY, self._static())
+                    limited = self._respond(body, status=429)
+                    limited.headers["Retry-After"] = str(int(retry))
+                    return limited
                 results = await self.s.library.search(
                     pub.guild_id,
                     query,
@@ -211,9 +206,8 @@ class Pages:
         recap = await self.s.recap.load(pub.guild_id, past.recap_id)
         ids = [e.first_sharer_id for e in recap.entries] + [c.member_id for c in recap.contributors]
         names = await self._names(pub, ids)
-        contributors = [
-            (names[c.member_id], c.links) for c in recap.contributors if c.member_id in names
-        ]
+        shown = [c for c in recap.contributors if c.member_id in names]
+        contributors = [(names[c.member_id], c.links) for c in shown]
         body = render_page(
             "recap.html",
             self._view(pub),

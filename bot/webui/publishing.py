@@ -11,7 +11,7 @@ from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row, record_audit
-from bot.site.models import PublishedLibrary
+from bot.webui.models import PublishedLibrary
 
 # 16 URL-safe characters (96 random bits): a published library cannot be found by guessing.
 SLUG_BYTES = 12

@@ -17,7 +17,7 @@ from bot.timezones import parse_timezone
 @cache
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("bot.site", "templates"),
+        loader=PackageLoader("bot.webui", "templates"),
         autoescape=True,  # every template, whatever its name
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -20,11 +20,11 @@ from bot.database import SessionFactory
 from bot.library.listing import LibraryListing
 from bot.services import Services
 from bot.settings import WebUISettings
-from bot.site.names import NameResolver
-from bot.site.pages import HTML, Pages, SiteServices
-from bot.site.publishing import Publication
-from bot.site.ratelimit import RateLimiter
-from bot.site.render import render
+from bot.webui.names import NameResolver
+from bot.webui.pages import HTML, Pages, SiteServices
+from bot.webui.publishing import Publication
+from bot.webui.ratelimit import RateLimiter
+from bot.webui.render import render
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ async def healthz(request: web.Request) -> web.Response:
     return response
 
 
-_STYLESHEET = resources.files("bot.site").joinpath("static/site.css").read_bytes()
+_STYLESHEET = resources.files("bot.webui").joinpath("static/site.css").read_bytes()
 
 
 async def stylesheet(request: web.Request) -> web.Response:
@@ -136,13 +136,6 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return _error(404, "Not found", "There is no page here.")
     except web.HTTPMethodNotAllowed:
         return _error(405, "Not allowed", "This site can only be read.")
-    except web.HTTPException as exc:
-        if exc.status >= 400 and exc.text and exc.content_type == HTML:
-            response = web.Response(
-                text=exc.text, status=exc.status, content_type=HTML, headers=exc.headers
-            )
-            return response
-        raise
     except Exception:
         log.exception("A web page failed: %s", request.path)
         return _error(500, "Something went wrong", "This page could not be shown. Try again later.")
