@@ -13,10 +13,10 @@ from bot.errors import UserFacingError
 from bot.library.export import export
 from bot.library.service import LibraryService
 from bot.settings import WebUISettings
-from bot.webui.publishing import Publication, PublishingService, public_url
 from bot.tags import parse_tags
 from bot.ui.context import guild_of
 from bot.ui.moderation import ModeratorGroup
+from bot.webui.publishing import Publication, PublishingService, public_url
 from bot.wording import plural
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
