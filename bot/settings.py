@@ -169,6 +169,9 @@ class WebUISettings(_Section):
     base_url: str = "http://127.0.0.1:8080"
     # Searches one address may run per minute; more answer 429.
     search_per_minute: int = Field(default=30, ge=1, le=10_000)
+    # Lists and feeds are kept this long once built (0: never). A removed resource may stay in
+    # a list that long; its own page, search and unpublishing always answer at once.
+    cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # Behind a reverse proxy every request comes from the proxy: true takes the client's address
     # from the last X-Forwarded-For entry (the one the proxy added). Only with a proxy in front.
     trust_forwarded_for: bool = False

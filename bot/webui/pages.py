@@ -6,7 +6,7 @@ an unknown tag is a 404. Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +37,7 @@ SEARCH_RESULTS = 50
 MAX_QUERY_LENGTH = 200
 MAX_PAGE_NUMBER = 400  # 10,000 resources deep; beyond, search is the way in
 RECAP_WEEKS = 520
+MAX_CACHED_PAGES = 2000
 HTML = "text/html"
 TOO_MANY = "Please wait a minute and search again."
 ATOM = "application/atom+xml"
@@ -66,6 +67,10 @@ class SiteView:
     max_query: int = MAX_QUERY_LENGTH
 
 
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+PageHandler = Callable[[web.Request, Publication], Awaitable[web.Response]]
+
+
 class BadRequest(Exception):
     """A reader's input we cannot use: shown on the page with status 400."""
 
@@ -78,37 +83,77 @@ class Pages:
         base_url: str,
         limiter: RateLimiter,
         client_address: Callable[[web.Request], str],
+        cache_seconds: float = 0.0,
     ) -> None:
         self.s = services
         self.base_url = base_url.rstrip("/")
         self.base_path = urlsplit(self.base_url).path.rstrip("/")
         self.limiter = limiter
         self.client_address = client_address
+        self.cache_seconds = cache_seconds
+        # (slug, names shown, path and query) -> (until, body, content type), oldest first.
+        self._pages: dict[tuple[str, bool, str], tuple[float, bytes, str]] = {}
 
     def routes(self) -> list[web.RouteDef]:
         g = "/g/{slug}"
+        cached, live = self.cached, self.live
         return [
-            web.get(f"{g}/", self.library_page),
-            web.get(f"{g}/feed.atom", self.library_feed),
-            web.get(f"{g}/search", self.search_page),
-            web.get(f"{g}/tags", self.tags_page),
-            web.get(f"{g}/tag/{{tag}}", self.tag_page),
-            web.get(f"{g}/tag/{{tag}}/feed.atom", self.tag_feed),
-            web.get(f"{g}/topic/{{name}}", self.topic_page),
-            web.get(f"{g}/topic/{{name}}/feed.atom", self.topic_feed),
-            web.get(f"{g}/r/{{resource_id:[0-9]{{1,18}}}}", self.resource_page),
-            web.get(f"{g}/recaps", self.recaps_page),
-            web.get(f"{g}/recaps/feed.atom", self.recaps_feed),
-            web.get(f"{g}/recaps/{{week:[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}}}", self.recap_page),
+            web.get(f"{g}/", cached(self.library_page)),
+            web.get(f"{g}/feed.atom", cached(self.library_feed)),
+            # Always fresh: a search is counted against its address's limit first, and a
+            # removed resource's page must be gone at once.
+            web.get(f"{g}/search", live(self.search_page)),
+            web.get(f"{g}/r/{{resource_id:[0-9]{{1,18}}}}", live(self.resource_page)),
+            web.get(f"{g}/tags", cached(self.tags_page)),
+            web.get(f"{g}/tag/{{tag}}", cached(self.tag_page)),
+            web.get(f"{g}/tag/{{tag}}/feed.atom", cached(self.tag_feed)),
+            web.get(f"{g}/topic/{{name}}", cached(self.topic_page)),
+            web.get(f"{g}/topic/{{name}}/feed.atom", cached(self.topic_feed)),
+            web.get(f"{g}/recaps", cached(self.recaps_page)),
+            web.get(f"{g}/recaps/feed.atom", cached(self.recaps_feed)),
+            web.get(
+                f"{g}/recaps/{{week:[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}}}", cached(self.recap_page)
+            ),
         ]
+
+    def live(self, page: PageHandler) -> Handler:
+        """`page` of the published library the request's slug names (else 404)."""
+
+        async def serve(request: web.Request) -> web.Response:
+            return await page(request, await self._published(request))
+
+        return serve
+
+    def cached(self, page: PageHandler) -> Handler:
+        """`handler`'s page, kept for `cache_seconds`: lists and feeds that many readers and
+        crawlers ask for at once are built once. Whether the library is published is read
+        live on every request, so unpublishing still takes the page down at once."""
+
+        async def serve(request: web.Request) -> web.Response:
+            pub = await self._published(request)
+            if self.cache_seconds <= 0:
+                return await page(request, pub)
+            key = (pub.slug, pub.include_names, request.path_qs)
+            now = self.s.clock.now().timestamp()
+            kept = self._pages.get(key)
+            if kept is not None and kept[0] > now:
+                return self._respond(kept[1], content_type=kept[2])
+            response = await page(request, pub)
+            if response.status == 200 and isinstance(response.body, bytes):
+                self._pages.pop(key, None)
+                self._pages[key] = (now + self.cache_seconds, response.body, response.content_type)
+                while len(self._pages) > MAX_CACHED_PAGES:
+                    del self._pages[next(iter(self._pages))]
+            return response
+
+        return serve
 
     def public_url(self, publication: Publication) -> str:
         return public_url(self.base_url, publication.slug)
 
     # --- pages ---------------------------------------------------------------------------
 
-    async def library_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def library_page(self, request: web.Request, pub: Publication) -> web.Response:
         page = await self.s.listing.page(pub.guild_id, _page_number(request), size=PAGE_SIZE)
         _require_page(page)
         tags = await self.s.library.tag_counts(pub.guild_id, limit=30) if page.number == 1 else []
@@ -117,36 +162,31 @@ class Pages:
             "library.html", pub, page.resources, page=page, tags=tags, topics=topics
         )
 
-    async def tags_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def tags_page(self, request: web.Request, pub: Publication) -> web.Response:
         tags = await self.s.library.tag_counts(pub.guild_id, limit=500)
         topics = await self.s.topics.active_topics(pub.guild_id)
         return await self._html("tags.html", pub, (), tags=tags, topics=topics)
 
-    async def tag_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def tag_page(self, request: web.Request, pub: Publication) -> web.Response:
         tag = _tag(request)
         page = await self.s.listing.page(pub.guild_id, _page_number(request), tag=tag)
         if not page.resources:
             raise web.HTTPNotFound()
         return await self._html("tag.html", pub, page.resources, page=page, tag=tag)
 
-    async def topic_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def topic_page(self, request: web.Request, pub: Publication) -> web.Response:
         topic, page = await self._topic(request, pub)
         _require_page(page)
         return await self._html("topic.html", pub, page.resources, page=page, topic=topic)
 
-    async def resource_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def resource_page(self, request: web.Request, pub: Publication) -> web.Response:
         resource = await self._resource(request, pub)
         notes = await self.s.listing.notes(pub.guild_id, resource.id)
         names = await self._names(pub, [resource.first_sharer_id, *(n.member_id for n in notes)])
         body = render_page("resource.html", self._view(pub), pub, names, r=resource, notes=notes)
         return self._respond(body)
 
-    async def search_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def search_page(self, request: web.Request, pub: Publication) -> web.Response:
         query = request.query.get("q", "").strip()
         tag_text = request.query.get("tag", "").strip()
         since_text = request.query.get("since", "").strip()
@@ -189,16 +229,14 @@ class Pages:
         )
         return self._respond(body, status=status)
 
-    async def recaps_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def recaps_page(self, request: web.Request, pub: Publication) -> web.Response:
         weeks = [
             {"key": _week_key(r, pub), "label": local_day(r.week.start, pub.timezone)}
             for r in await self._posted_recaps(pub)
         ]
         return self._respond(render_page("recaps.html", self._view(pub), pub, {}, weeks=weeks))
 
-    async def recap_page(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def recap_page(self, request: web.Request, pub: Publication) -> web.Response:
         key = request.match_info["week"]
         past = next((r for r in await self._posted_recaps(pub) if _week_key(r, pub) == key), None)
         if past is None:
@@ -221,13 +259,11 @@ class Pages:
 
     # --- feeds ---------------------------------------------------------------------------
 
-    async def library_feed(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def library_feed(self, request: web.Request, pub: Publication) -> web.Response:
         page = await self.s.listing.page(pub.guild_id, size=FEED_SIZE)
         return await self._resources_feed(pub, page, f"{pub.guild_name}: new resources", "/")
 
-    async def tag_feed(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def tag_feed(self, request: web.Request, pub: Publication) -> web.Response:
         tag = _tag(request)
         page = await self.s.listing.page(pub.guild_id, tag=tag, size=FEED_SIZE)
         if not page.resources:
@@ -236,15 +272,13 @@ class Pages:
             pub, page, f"{pub.guild_name}: #{tag}", f"/tag/{_quoted(tag)}"
         )
 
-    async def topic_feed(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def topic_feed(self, request: web.Request, pub: Publication) -> web.Response:
         topic, page = await self._topic(request, pub, size=FEED_SIZE)
         return await self._resources_feed(
             pub, page, f"{pub.guild_name}: {topic.name}", f"/topic/{_quoted(topic.name)}"
         )
 
-    async def recaps_feed(self, request: web.Request) -> web.Response:
-        pub = await self._published(request)
+    async def recaps_feed(self, request: web.Request, pub: Publication) -> web.Response:
         posted = []
         for past in (await self._posted_recaps(pub))[:20]:
             posted.append(

@@ -15,6 +15,10 @@ from bot.webui.models import PublishedLibrary
 
 # 16 URL-safe characters (96 random bits): a published library cannot be found by guessing.
 SLUG_BYTES = 12
+# How long a process trusts what it read about a slug. Publishing in this process forgets it at
+# once; another process sharing the database sees the change within this time.
+SLUG_SECONDS = 1.0
+MAX_SLUGS = 10_000
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,8 @@ class PublishingService:
     def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
+        # slug -> (read at, the published library or None); every page asks, many per second.
+        self._slugs: dict[str, tuple[float, Publication | None]] = {}
 
     async def publish(
         self, guild_id: int, guild_name: str, actor_id: int, *, published: bool, include_names: bool
@@ -58,7 +64,9 @@ class PublishingService:
                 now=now,
                 details={"include_names": row.include_names},
             )
-            return _publication(row, guild_name)
+            publication = _publication(row, guild_name)
+        self._slugs.pop(publication.slug, None)  # this process's pages change at once
+        return publication
 
     async def status(self, guild_id: int) -> Publication | None:
         async with self._sessions() as session:
@@ -66,13 +74,21 @@ class PublishingService:
             return _publication(row) if row is not None else None
 
     async def by_slug(self, slug: str) -> Publication | None:
-        """The published library at `slug`; None when there is none or it was unpublished.
-
-        Read on every request (one primary-key-sized lookup), never cached: unpublishing, in
-        any process, takes every page down at once.
-        """
+        """The published library at `slug`; None when there is none or it was unpublished
+        (at once in this process, within SLUG_SECONDS in another one on the same database)."""
         if not 1 <= len(slug) <= 32:
             return None
+        now = self._clock.now().timestamp()
+        known = self._slugs.get(slug)
+        if known is not None and 0 <= now - known[0] < SLUG_SECONDS:
+            return known[1]
+        found = await self._read_slug(slug)
+        if len(self._slugs) >= MAX_SLUGS:
+            self._slugs.clear()
+        self._slugs[slug] = (now, found)
+        return found
+
+    async def _read_slug(self, slug: str) -> Publication | None:
         async with self._sessions() as session:
             found = (
                 await session.execute(

@@ -24,7 +24,7 @@ from bot.webui.names import NameResolver
 from bot.webui.pages import HTML, Pages, SiteServices
 from bot.webui.publishing import Publication
 from bot.webui.ratelimit import RateLimiter
-from bot.webui.render import render
+from bot.webui.render import environment, render
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class Site:
             base_url=settings.base_url,
             limiter=RateLimiter(settings.search_per_minute, services.clock),
             client_address=self._client_address,
+            cache_seconds=settings.cache_seconds,
         )
         self.app = build_app(self.pages)
         self._runner: web.AppRunner | None = None
@@ -83,6 +84,10 @@ class Site:
         return self.pages.public_url(publication)
 
     async def start(self) -> None:
+        # Templates are compiled now, not while the first reader waits (and the gateway with it).
+        env = environment()
+        for name in env.list_templates(extensions=["html"]):
+            env.get_template(name)
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
         tcp = web.TCPSite(runner, self.settings.bind, self.settings.port)

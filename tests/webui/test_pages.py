@@ -6,8 +6,21 @@ import re
 from datetime import timedelta
 
 import feedparser
-from support.webui import ALICE, BASE_URL, BOB, CHANNEL, GUILD, GUILD_NAMES, OTHER_GUILD, Web
+from support.webui import (
+    ALICE,
+    BASE_URL,
+    BOB,
+    CHANNEL,
+    GUILD,
+    GUILD_NAMES,
+    MOD,
+    OTHER_GUILD,
+    Web,
+    serve_site,
+)
 
+from bot.clock import FakeClock
+from bot.database import SessionFactory
 from bot.webui.server import CSP
 
 
@@ -241,3 +254,31 @@ async def test_healthz_and_the_stylesheet_print_a_tag_page_as_a_reading_list(web
     assert "@media print" in css
     status, _, _ = await web.get(f"{web.origin}/g/")
     assert status == 404
+
+
+async def test_lists_are_reused_for_a_few_seconds_but_unpublishing_is_at_once(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    async for web in serve_site(sessions, clock, cache_seconds=5.0):
+        await share(web, "https://example.com/c1", title="First", tags="t")
+        pub = await web.publish()
+        _, html, _ = await web.get(web.path(pub))
+        assert titles_in(html) == ["First"]
+        shared = await web.library.share(
+            GUILD, CHANNEL, BOB, "https://example.com/c2", title="Second"
+        )
+        second = shared.resource.id
+
+        web.clock.advance(timedelta(seconds=2))
+        _, html, _ = await web.get(web.path(pub))
+        assert titles_in(html) == ["First"]  # built 2 s ago, reused
+        status, html, _ = await web.get(web.path(pub, f"r/{second}"))
+        assert status == 200 and "Second" in html  # a resource's own page is always live
+
+        web.clock.advance(timedelta(seconds=4))
+        _, html, _ = await web.get(web.path(pub))
+        assert titles_in(html) == ["Second", "First"]
+
+        await web.publishing.publish(GUILD, "Maple PLN", MOD, published=False, include_names=False)
+        status, _, _ = await web.get(web.path(pub))
+        assert status == 404  # at once, although the page was just built
