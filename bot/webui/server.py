@@ -12,6 +12,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from importlib import resources
+from typing import Any
 
 from aiohttp import web
 
@@ -111,7 +112,7 @@ class Site:
 
 
 def build_app(pages: Pages) -> web.Application:
-    app = web.Application(middlewares=[_headers, _errors])
+    app = web.Application(middlewares=[_headers, _errors_middleware(f"{pages.base_path}/static")])
     app.add_routes(pages.routes())
     app.add_routes([web.get("/healthz", healthz), web.get("/static/site.css", stylesheet)])
     return app
@@ -132,22 +133,25 @@ async def stylesheet(request: web.Request) -> web.Response:
     return response
 
 
-@web.middleware
-async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Errors as small pages of their own (a 404 says no more than "not here")."""
-    try:
-        return await handler(request)
-    except web.HTTPNotFound:
-        return _error(404, "Not found", "There is no page here.")
-    except web.HTTPMethodNotAllowed:
-        return _error(405, "Not allowed", "This site can only be read.")
-    except Exception:
-        log.exception("A web page failed: %s", request.path)
-        return _error(500, "Something went wrong", "This page could not be shown. Try again later.")
+def _errors_middleware(static: str) -> Any:
+    @web.middleware
+    async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Errors as small pages of their own (a 404 says no more than "not here")."""
+        try:
+            return await handler(request)
+        except web.HTTPNotFound:
+            return _error(static, 404, "Not found", "There is no page here.")
+        except web.HTTPMethodNotAllowed:
+            return _error(static, 405, "Not allowed", "This site can only be read.")
+        except Exception:
+            log.exception("A web page failed: %s", request.path)
+            return _error(static, 500, "Something went wrong", "Try again later.")
+
+    return errors
 
 
-def _error(status: int, title: str, message: str) -> web.Response:
-    body = render("error.html", title=title, message=message, static="/static")
+def _error(static: str, status: int, title: str, message: str) -> web.Response:
+    body = render("error.html", title=title, message=message, static=static)
     response = web.Response(text=body, status=status, content_type=HTML)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -80,8 +80,8 @@ async def serve_site(
         clock=clock,
         names=lambda guild_id, member_id: names.get((guild_id, member_id)),
     )
-    options = {"search_per_minute": 5, "cache_seconds": 0.0} | settings
-    site = Site(WebUISettings(enabled=True, port=0, base_url=BASE_URL, **options), services)
+    options = {"search_per_minute": 5, "cache_seconds": 0.0, "base_url": BASE_URL} | settings
+    site = Site(WebUISettings(enabled=True, port=0, **options), services)
     await site.start()
     try:
         async with aiohttp.ClientSession() as http:

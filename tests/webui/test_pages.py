@@ -282,3 +282,20 @@ async def test_lists_are_reused_for_a_few_seconds_but_unpublishing_is_at_once(
         await web.publishing.publish(GUILD, "Maple PLN", MOD, published=False, include_names=False)
         status, _, _ = await web.get(web.path(pub))
         assert status == 404  # at once, although the page was just built
+
+
+async def test_behind_a_proxy_under_a_path_every_link_keeps_the_prefix(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    async for web in serve_site(sessions, clock, base_url="https://school.example/pln/"):
+        rid = await share(web, "https://example.com/p", title="Prefixed", tags="t")
+        pub = await web.publish()
+        _, html, _ = await web.get(web.path(pub))
+        assert f'href="/pln/g/{pub.slug}/r/{rid}"' in html
+        assert 'href="/pln/static/site.css"' in html
+        status, html, _ = await web.get(f"{web.origin}/g/nothing/")
+        assert status == 404 and "/pln/static/site.css" in html
+        _, feed, _ = await web.get(web.path(pub, "feed.atom"))
+        assert f"https://school.example/pln/g/{pub.slug}/r/{rid}" in feed
+        async with web.http.post(web.path(pub)) as answer:
+            assert answer.status == 405  # read-only
