@@ -6,6 +6,7 @@ an unknown tag is a 404. Nothing here writes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ MAX_QUERY_LENGTH = 200
 MAX_PAGE_NUMBER = 400  # 10,000 resources deep; beyond, search is the way in
 RECAP_WEEKS = 520
 MAX_CACHED_PAGES = 2000
+BUILDERS = 4
 HTML = "text/html"
 TOO_MANY = "Please wait a minute and search again."
 ATOM = "application/atom+xml"
@@ -93,6 +95,9 @@ class Pages:
         self.cache_seconds = cache_seconds
         # (slug, names shown, path and query) -> (until, body, content type), oldest first.
         self._pages: dict[tuple[str, bool, str], tuple[float, bytes, str]] = {}
+        # Pages built from the database at once; the rest wait their turn here, not in the
+        # database's threads, so a crowd of readers leaves the bot's own work room on the CPU.
+        self._builders = asyncio.Semaphore(BUILDERS)
 
     def routes(self) -> list[web.RouteDef]:
         g = "/g/{slug}"
@@ -120,7 +125,9 @@ class Pages:
         """`page` of the published library the request's slug names (else 404)."""
 
         async def serve(request: web.Request) -> web.Response:
-            return await page(request, await self._published(request))
+            pub = await self._published(request)
+            async with self._builders:
+                return await page(request, pub)
 
         return serve
 
@@ -132,13 +139,15 @@ class Pages:
         async def serve(request: web.Request) -> web.Response:
             pub = await self._published(request)
             if self.cache_seconds <= 0:
-                return await page(request, pub)
+                async with self._builders:
+                    return await page(request, pub)
             key = (pub.slug, pub.include_names, request.path_qs)
             now = self.s.clock.now().timestamp()
             kept = self._pages.get(key)
             if kept is not None and kept[0] > now:
                 return self._respond(kept[1], content_type=kept[2])
-            response = await page(request, pub)
+            async with self._builders:
+                response = await page(request, pub)
             if response.status == 200 and isinstance(response.body, bytes):
                 self._pages.pop(key, None)
                 self._pages[key] = (now + self.cache_seconds, response.body, response.content_type)
