@@ -18,9 +18,12 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+NAVIGATION_SECONDS = 20
 T = TypeVar("T")
 
 
@@ -44,17 +47,24 @@ class Browser:
         )
 
     async def type_and_submit(self, label: str, words: str) -> None:
-        """Type into the field a reader finds by its label, then press Enter."""
+        """Type into the field a reader finds by its label, press Enter, wait for the page."""
 
         def work() -> None:
             field = self._labelled(label)
             field.clear()
-            field.send_keys(words + "\n")
+            self._navigating(lambda: field.send_keys(words + "\n"))
 
         await self._do(work)
 
     async def click_link(self, text: str) -> None:
-        await self._do(lambda: self.driver.find_element(By.LINK_TEXT, text).click())
+        """Follow a link, as a reader does, and wait for the next page."""
+        link = await self._do(lambda: self.driver.find_element(By.LINK_TEXT, text))
+        await self._do(lambda: self._navigating(link.click))
+
+    def _navigating(self, act: Callable[[], object]) -> None:
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        act()
+        WebDriverWait(self.driver, NAVIGATION_SECONDS).until(staleness_of(page))
 
     async def title(self) -> str:
         return await self._do(lambda: self.driver.title)
