@@ -7,6 +7,8 @@ import re
 import socket
 from pathlib import Path
 
+import aiohttp
+import feedparser
 import pytest
 from support.browser import headless_chromium
 from support.world import MakeWorld, text_of
@@ -80,6 +82,10 @@ async def test_a_reader_finds_a_shared_link_by_search_and_by_tag(
         assert "#k-5" in page and "#math" in page
         assert str(world.guild.id) not in await browser.url()
         await browser.screenshot("resource")
+
+        async with aiohttp.ClientSession() as http, http.get(f"{url}tag/math/feed.atom") as got:
+            feed = feedparser.parse(await got.text())
+        assert [e.link for e in feed.entries] == ["https://example.org/fractions-pizza"]
 
         _, reply = await world.followup(world.mod, "mod library publish", {"state": "off"})
         assert "404" in text_of(reply)
