@@ -93,6 +93,7 @@ class Site:
         # What exists by now lives as long as the process: the collector's full passes stop
         # walking it. Each page allocates thousands of objects, and a full pass over the whole
         # heap (the bot's caches included) would stall the event loop, the gateway's with it.
+        gc.collect()  # garbage first: a frozen cycle would never be freed
         gc.freeze()
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
