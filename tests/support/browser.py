@@ -78,6 +78,16 @@ class Browser:
         inner, scroll = await self._do(lambda: self.driver.execute_script(script))
         return int(inner), int(scroll)
 
+    async def displayed(self, css: str) -> bool:
+        return await self._do(
+            lambda: any(e.is_displayed() for e in self.driver.find_elements(By.CSS_SELECTOR, css))
+        )
+
+    async def emulate_media(self, media: str) -> None:
+        """Lay the page out as for `media` ("print", or "" for the screen again)."""
+        command = ("Emulation.setEmulatedMedia", {"media": media})
+        await self._do(lambda: self.driver.execute_cdp_cmd(*command))
+
     async def screenshot(self, name: str) -> Path:
         path = self.artifacts / f"{name}.png"
         await self._do(lambda: self.driver.save_screenshot(str(path)))

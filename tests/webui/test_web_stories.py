@@ -73,6 +73,11 @@ async def test_a_reader_finds_a_shared_link_by_search_and_by_tag(
         assert await browser.text("h1") == "Resources tagged #math"
         assert await browser.texts("li.resource h3") == ["Fractions with <b>pizza</b>"]
         await browser.screenshot("tag-math")
+        await browser.emulate_media("print")  # the tag page as a printed reading list
+        assert not await browser.displayed("header.site") and not await browser.displayed("form")
+        assert await browser.displayed("li.resource .link")  # each link's address is printed
+        await browser.screenshot("tag-math-print")
+        await browser.emulate_media("")
 
         await browser.click_link("Fractions with <b>pizza</b>")
         page = await browser.text("main")
