@@ -40,6 +40,7 @@ MAX_PAGE_NUMBER = 400  # 10,000 resources deep; beyond, search is the way in
 RECAP_WEEKS = 520
 MAX_CACHED_PAGES = 2000
 BUILDERS = 4
+SEARCHERS = 1
 HTML = "text/html"
 TOO_MANY = "Please wait a minute and search again."
 ATOM = "application/atom+xml"
@@ -98,6 +99,9 @@ class Pages:
         # Pages built from the database at once; the rest wait their turn here, not in the
         # database's threads, so a crowd of readers leaves the bot's own work room on the CPU.
         self._builders = asyncio.Semaphore(BUILDERS)
+        # A search keeps a core busy for tens of milliseconds: one at a time leaves the other
+        # core to the bot (two at once were hardly faster in all, bench/web.py).
+        self._searchers = asyncio.Semaphore(SEARCHERS)
 
     def routes(self) -> list[web.RouteDef]:
         g = "/g/{slug}"
@@ -213,13 +217,12 @@ class Pages:
                     limited = self._respond(body, status=429)
                     limited.headers["Retry-After"] = str(int(retry))
                     return limited
-                results = await self.s.library.search(
-                    pub.guild_id,
-                    query,
-                    tag=_user_tag(tag_text),
-                    since=parse_since(since_text, self.s.clock.now()) if since_text else None,
-                    limit=SEARCH_RESULTS,
-                )
+                tag = _user_tag(tag_text)
+                since = parse_since(since_text, self.s.clock.now()) if since_text else None
+                async with self._searchers:
+                    results = await self.s.library.search(
+                        pub.guild_id, query, tag=tag, since=since, limit=SEARCH_RESULTS
+                    )
         except (BadRequest, UserFacingError) as exc:
             error, status, searched = str(exc).replace("`", ""), 400, False
         names = await self._names(pub, [r.first_sharer_id for r in results])
