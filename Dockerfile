@@ -32,6 +32,9 @@ VOLUME ["/data"]
 # `plnbot health` fails when it is older than 90 s (or missing), so Docker sees a stuck bot.
 ENV PLNBOT_DATABASE_URL="sqlite+aiosqlite:////data/pln.db" \
     PLNBOT_HEALTH_HEARTBEAT_FILE="/tmp/plnbot-heartbeat"
+# With the web UI on (PLNBOT_WEB_UI_ENABLED=true), `plnbot health` also asks its /healthz; set
+# PLNBOT_WEB_UI_BIND=0.0.0.0 to reach it from outside the container (-p 8080:8080).
+EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["plnbot", "health"]
 
 CMD ["plnbot", "run"]

@@ -38,6 +38,7 @@ from bot.invite import invite_url
 from bot.paths import explain, is_folder
 from bot.settings import Settings, check_token_shape, load_settings
 from bot.tokens import application_id_from_token
+from bot.webui.health import web_problem
 from bot.wording import plural
 
 log = logging.getLogger("plnbot")
@@ -361,6 +362,9 @@ async def _health(settings: Settings, _args: argparse.Namespace) -> int:
         ) from exc
     if age > HEALTHY_HEARTBEAT_AGE_SECONDS:
         print(f"Heartbeat is {age:.0f} s old: the gateway is not connected.", file=sys.stderr)
+        return 1
+    if settings.web_ui.enabled and (problem := await web_problem(settings.web_ui)):
+        print(problem, file=sys.stderr)
         return 1
     print(f"Healthy: heartbeat {age:.0f} s ago.")
     return 0

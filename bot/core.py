@@ -26,6 +26,7 @@ from bot.settings import Settings
 from bot.tree import PLNCommandTree
 from bot.ui.moderation import moderation_root
 from bot.ui.modlog import ModLog
+from bot.webui.server import Site
 from bot.wording import plural
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class PLNBot(commands.AutoShardedBot):
         services: Services,
         extensions: Sequence[str],
         background_jobs: bool = True,
+        site: Site | None = None,
     ) -> None:
         # The command tree reads the settings while super().__init__ builds it.
         self.settings = settings
@@ -92,6 +94,8 @@ class PLNBot(commands.AutoShardedBot):
         self.version = __version__
         self.started_at: datetime = clock.now()
         self.services = services
+        # The library on the web ([web_ui] enabled): served from this process, read-only.
+        self.site = site
         self.modlog = ModLog(self, services.guilds)
         # /mod: each feature's cog adds its moderators' group when it loads.
         self.moderation = moderation_root()
@@ -106,6 +110,8 @@ class PLNBot(commands.AutoShardedBot):
             await self.load_extension(name)
         if self.moderation.commands:
             self.tree.add_command(self.moderation)
+        if self.site is not None:
+            await self.site.start()
         if self.background_jobs:
             self.scheduler.start()
             self._background.append(
@@ -170,6 +176,8 @@ class PLNBot(commands.AutoShardedBot):
         # Every step runs, within its time, whatever the one before it did: a failed background
         # task must never keep the gateway open.
         await self._stop_background()
+        if self.site is not None:
+            await _step("the web pages", self.site.stop, RELEASE_SECONDS)
         await _step("the scheduled runs", self._stop_scheduling, SCHEDULING_STOP_SECONDS)
         await _step("the gateway", super().close, GATEWAY_CLOSE_SECONDS)  # and the cogs
         await _step("the web fetcher", self.services.fetcher.close, RELEASE_SECONDS)

@@ -83,6 +83,9 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
         url,
         echo=echo,
         async_creator=sqlite_driver.async_creator(parsed, SQLITE_BUSY_TIMEOUT_MS / 1000),
+        # Up to 16 sessions at once keep their connection (the web UI's readers among them);
+        # past the pool, each checkout would open and close a connection with its thread.
+        pool_size=16,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     if path is not None:

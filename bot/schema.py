@@ -12,6 +12,7 @@ from bot.questions import models as questions
 from bot.recap import models as recap
 from bot.scheduling import models as scheduling
 from bot.topics import models as topics
+from bot.webui import models as webui
 
 __all__ = [
     "Base",
@@ -26,4 +27,5 @@ __all__ = [
     "recap",
     "scheduling",
     "topics",
+    "webui",
 ]

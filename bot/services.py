@@ -32,6 +32,7 @@ from bot.settings import Settings
 from bot.topics.service import TopicService
 from bot.topics.suggestions import TopicSuggestions
 from bot.web.fetcher import SafeFetcher
+from bot.webui.publishing import PublishingService
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Services:
     contributions: ContributionService
     feeds: FeedService
     feed_poller: FeedPoller
+    publishing: PublishingService
 
 
 def build_services(
@@ -114,4 +116,5 @@ def build_services(
             guild_visible=guild_visible,
             report=report,
         ),
+        publishing=PublishingService(sessions, clock),
     )

@@ -183,6 +183,31 @@ class QuestionsSettings(_Section):
     thanks_per_day: int = Field(default=10, ge=1, le=1000)
 
 
+class WebUISettings(_Section):
+    """The library on the web (bot/webui): read-only pages and Atom feeds of published guilds."""
+
+    enabled: bool = False
+    bind: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    # The public address readers use (behind a reverse proxy): links, feeds and /mod replies.
+    base_url: str = "http://127.0.0.1:8080"
+    # Searches one address may run per minute; more answer 429.
+    search_per_minute: int = Field(default=30, ge=1, le=10_000)
+    # Lists and feeds are kept this long once built (0: never). A removed resource may stay in
+    # a list that long; its own page, search and unpublishing always answer at once.
+    cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # Behind a reverse proxy every request comes from the proxy: true takes the client's address
+    # from the last X-Forwarded-For entry (the one the proxy added). Only with a proxy in front.
+    trust_forwarded_for: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// or http://")
+        return value.rstrip("/")
+
+
 class Settings(_Section):
     discord: DiscordSettings = DiscordSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -193,6 +218,7 @@ class Settings(_Section):
     library: LibrarySettings = LibrarySettings()
     web: WebSettings = WebSettings()
     questions: QuestionsSettings = QuestionsSettings()
+    web_ui: WebUISettings = WebUISettings()
 
     def require_token(self) -> str:
         """The token, or a ConfigError if it is missing or cannot be a bot token."""
@@ -249,12 +275,15 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
     """``PLNBOT_SECTION_KEY=value`` overrides ``[section] key``; so does ``DISCORD_TOKEN``."""
     if env.get("DISCORD_TOKEN"):
         data.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
-    sections = Settings.model_fields
+    # Longest first: PLNBOT_WEB_UI_PORT is [web_ui] port, not [web] ui_port.
+    sections = sorted(Settings.model_fields, key=len, reverse=True)
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("_")
-        if section not in sections or not key:
+        rest = name[len(ENV_PREFIX) :].lower()
+        section = next((s for s in sections if rest.startswith(s + "_")), "")
+        key = rest[len(section) + 1 :]
+        if not section or not key:
             continue  # other PLNBOT_* variables (tests, tooling) are not settings
         table = data.setdefault(section, {})
         if not isinstance(table, dict):

@@ -61,6 +61,7 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "mod capture remove": ("mod", {"channel": "general"}),
     "mod capture list": ("mod", {}),
     "mod library export": ("mod", {"format": "json"}),
+    "mod library publish": ("mod", {"state": "on", "include_names": True}),
     "mod prompt add": ("mod", {"text": "What surprised you?"}),
     "mod prompt import": ("mod", {"file": Upload("bank.txt", b"One?\nTwo?\n")}),
     "mod prompt list": ("mod", {}),

@@ -72,7 +72,7 @@ class Library(commands.Cog):
         )
         self.save_menu.guild_only = True
         self.moderation = (
-            LibraryModeration(self.service),
+            LibraryModeration(self.service, bot.services.publishing, bot.settings.web_ui),
             CaptureModeration(
                 self.service, content_intent=bot.settings.discord.message_content_intent
             ),

@@ -12,9 +12,11 @@ from bot.core import PLNBot
 from bot.errors import UserFacingError
 from bot.library.export import export
 from bot.library.service import LibraryService
+from bot.settings import WebUISettings
 from bot.tags import parse_tags
 from bot.ui.context import guild_of
 from bot.ui.moderation import ModeratorGroup
+from bot.webui.publishing import Publication, PublishingService, public_url
 from bot.wording import plural
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -77,9 +79,42 @@ class CaptureModeration(
 
 
 class LibraryModeration(ModeratorGroup, name="library", description="The library as a whole"):
-    def __init__(self, library: LibraryService) -> None:
+    def __init__(
+        self, library: LibraryService, publishing: PublishingService, web_ui: WebUISettings
+    ) -> None:
         super().__init__()
         self.library = library
+        self.publishing = publishing
+        self.web_ui = web_ui
+
+    @app_commands.command(name="publish", description="Show the library on the web, or stop")
+    @app_commands.describe(
+        state="on: anyone with the address can read it; off: every page is gone at once",
+        include_names="Show sharers' names (never of members who opted out in /me privacy)",
+    )
+    async def library_publish(
+        self,
+        interaction: discord.Interaction[PLNBot],
+        state: Literal["on", "off"],
+        include_names: bool = False,
+    ) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        publication = await self.publishing.publish(
+            guild.id,
+            guild.name,
+            interaction.user.id,
+            published=state == "on",
+            include_names=include_names,
+        )
+        await interaction.followup.send(
+            publish_reply(
+                publication,
+                public_url(self.web_ui.base_url, publication.slug),
+                web_ui_on=self.web_ui.enabled,
+            ),
+            ephemeral=True,
+        )
 
     @app_commands.command(name="export", description="Download the library")
     @app_commands.describe(format="CSV, JSON, or HTML bookmarks any browser can import")
@@ -101,3 +136,23 @@ class LibraryModeration(ModeratorGroup, name="library", description="The library
             file=discord.File(io.BytesIO(data), filename=name),
             ephemeral=True,
         )
+
+
+def publish_reply(publication: Publication, url: str, *, web_ui_on: bool) -> str:
+    if not publication.published:
+        return "The library is no longer on the web: every page and feed now answers 404."
+    names = (
+        "Sharers' names are shown, except for members who opted out with `/me privacy`."
+        if publication.include_names
+        else "Sharers' names are not shown."
+    )
+    text = (
+        f"The library is on the web at <{url}> (its pages, search and Atom feeds). "
+        f"Only people you give the address to can find it. {names}"
+    )
+    if not web_ui_on:
+        text += (
+            "\nNote: this bot's web server is off (`[web_ui] enabled = false`); "
+            "the address works once the operator turns it on."
+        )
+    return text
