@@ -8,7 +8,6 @@ resource, shows at once even through a caching proxy.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -90,11 +89,6 @@ class Site:
         env = environment()
         for name in env.list_templates(extensions=["html"]):
             env.get_template(name)
-        # What exists by now lives as long as the process: the collector's full passes stop
-        # walking it. Each page allocates thousands of objects, and a full pass over the whole
-        # heap (the bot's caches included) would stall the event loop, the gateway's with it.
-        gc.collect()  # garbage first: a frozen cycle would never be freed
-        gc.freeze()
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
         tcp = web.TCPSite(runner, self.settings.bind, self.settings.port)
