@@ -15,7 +15,6 @@ from bot.database import create_engine, create_session_factory
 from bot.services import build_services
 from bot.settings import DiscordSettings, Settings
 from bot.ui import outbox
-from bot.webui.server import build_site
 
 # One package per feature under cogs/; each one's __init__ adds its cogs (`setup`). Named here,
 # not imported, so the bot package never depends on its cogs.
@@ -78,7 +77,13 @@ def build_bot(
         find_post=find_post,
         member_name=member_name,
     )
-    site = build_site(settings.web_ui, services, sessions, clock, member_name)
+    site = None
+    if settings.web_ui.enabled:
+        # Imported here: its templates, Jinja2 and feedgen (with lxml) cost a bot that serves
+        # no pages several MiB.
+        from bot.webui.server import build_site
+
+        site = build_site(settings.web_ui, services, sessions, clock, member_name)
     bot = PLNBot(
         settings=settings,
         engine=engine,
@@ -88,6 +93,6 @@ def build_bot(
         services=services,
         extensions=EXTENSIONS,
         background_jobs=background_jobs,
-        site=site if settings.web_ui.enabled else None,
+        site=site,
     )
     return bot

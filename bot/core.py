@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,8 +27,10 @@ from bot.settings import Settings
 from bot.tree import PLNCommandTree
 from bot.ui.moderation import moderation_root
 from bot.ui.modlog import ModLog
-from bot.webui.server import Site
 from bot.wording import plural
+
+if TYPE_CHECKING:
+    from bot.webui.server import Site
 
 log = logging.getLogger(__name__)
 
