@@ -3,6 +3,7 @@
 from bot.chats import models as chats
 from bot.digests import models as digests
 from bot.guilds import models as guilds
+from bot.learning import models as learning
 from bot.library import models as library
 from bot.members import models as members
 from bot.models.base import Base
@@ -16,6 +17,7 @@ __all__ = [
     "chats",
     "digests",
     "guilds",
+    "learning",
     "library",
     "members",
     "prompts",
