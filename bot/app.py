@@ -28,6 +28,7 @@ EXTENSIONS = (
     "cogs.chats",
     "cogs.recap",
     "cogs.digests",
+    "cogs.learning",
 )
 
 

@@ -16,6 +16,9 @@ from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.digests.service import DigestService
 from bot.guilds.service import GuildService
+from bot.learning.paths import PathService
+from bot.learning.reminders import ReminderService
+from bot.learning.service import LearningService
 from bot.library.service import LibraryService
 from bot.members.service import MemberService
 from bot.prompts.service import PromptService
@@ -40,6 +43,9 @@ class Services:
     recap: RecapService
     digests: DigestService
     scheduling: SchedulingCore
+    learning: LearningService
+    paths: PathService
+    reminders: ReminderService
 
 
 def build_services(
@@ -60,21 +66,26 @@ def build_services(
     scheduling = SchedulingCore(
         sessions, clock, scheduler, guild_visible=guild_visible, report=report, find_post=find_post
     )
+    library = LibraryService(
+        sessions,
+        clock,
+        ignored_hosts=settings.library.ignored_hosts,
+        search_candidates=settings.library.search_candidates,
+    )
+    learning = LearningService(sessions, clock, library)
     return Services(
         guilds=GuildService(sessions, clock),
         members=MemberService(sessions, clock),
         topics=topics,
         topic_suggestions=TopicSuggestions(sessions, clock, topics),
-        library=LibraryService(
-            sessions,
-            clock,
-            ignored_hosts=settings.library.ignored_hosts,
-            search_candidates=settings.library.search_candidates,
-        ),
+        library=library,
         fetcher=SafeFetcher(settings.web),
         prompts=PromptService(sessions, clock),
         chats=ChatService(sessions, clock),
         recap=RecapService(sessions, clock, topics, names=member_name),
         digests=DigestService(sessions, clock, topics, scheduling),
         scheduling=scheduling,
+        learning=learning,
+        paths=PathService(sessions, clock),
+        reminders=ReminderService(sessions, clock, learning, scheduling),
     )

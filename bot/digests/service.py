@@ -26,6 +26,8 @@ from bot.digests.models import DigestDelivery, DigestSubscription
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row
+from bot.learning.community import member_week
+from bot.learning.records import MemberWeek
 from bot.recap import builder, ranking
 from bot.recap.records import RecapEntry
 from bot.recap.window import parse_local_time, week_ending
@@ -61,6 +63,7 @@ class Digest:
     entries: tuple[RecapEntry, ...]
     topics: tuple[str, ...]
     tags: tuple[str, ...]
+    learning: MemberWeek | None = None  # the member's own week in the learning log
 
 
 def spread_minutes(guild_id: int, user_id: int) -> int:
@@ -208,8 +211,16 @@ class DigestService:
                     session, ranking.top_query(guild_id, week.start, week.end, DIGEST_SIZE, where)
                 )
                 entries = await builder.ranked_entries(session, guild_id, week, ranked)
+        async with self._sessions() as session:
+            learning = await member_week(session, guild_id, user_id, week.start, week.end)
         return Digest(
-            guild_id, user_id, week.end, tuple(entries), tuple(t.name for t in followed), tags
+            guild_id,
+            user_id,
+            week.end,
+            tuple(entries),
+            tuple(t.name for t in followed),
+            tags,
+            learning,
         )
 
     async def claim(

@@ -197,7 +197,9 @@ async def mark_done(
     }
     newly = await session.get(PathDone, (guild_id, user_id, resource_id)) is None
     if newly:
-        session.add(PathDone(guild_id=guild_id, user_id=user_id, resource_id=resource_id, done_at=now))
+        session.add(
+            PathDone(guild_id=guild_id, user_id=user_id, resource_id=resource_id, done_at=now)
+        )
         await session.flush()
     results: list[DoneResult] = []
     for topic_id, name in topics:

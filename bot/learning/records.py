@@ -126,3 +126,22 @@ class PublicProgress:
     user_id: int
     streak: Streak
     levels: tuple[Level, ...]
+
+
+@dataclass(frozen=True)
+class CommunityWeek:
+    """The recap's learning line: who logged, how long, and the longest streaks shown."""
+
+    members: int
+    minutes: int
+    # (display name, current streak in days) of members who let others see their progress.
+    streaks: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class MemberWeek:
+    """The personal digest's line: one's own week."""
+
+    minutes: int
+    days: int
+    streak: int

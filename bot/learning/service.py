@@ -18,7 +18,15 @@ from bot.errors import UserFacingError
 from bot.guilds.service import ensure_guild_row
 from bot.learning import paths
 from bot.learning.models import LearningEntry, LearningMember
-from bot.learning.records import Goal, LogResult, Progress, PublicProgress, TopicMinutes, UndoResult
+from bot.learning.records import (
+    Goal,
+    LogResult,
+    Milestone,
+    Progress,
+    PublicProgress,
+    TopicMinutes,
+    UndoResult,
+)
 from bot.learning.streaks import Streak, local_day, streak_of
 from bot.library.service import LibraryService
 from bot.library.urls import parse_link
@@ -37,9 +45,7 @@ STREAK_HORIZON = 800
 
 
 class LearningService:
-    def __init__(
-        self, sessions: SessionFactory, clock: Clock, library: LibraryService
-    ) -> None:
+    def __init__(self, sessions: SessionFactory, clock: Clock, library: LibraryService) -> None:
         self._sessions = sessions
         self._clock = clock
         self._library = library
@@ -89,7 +95,9 @@ class LearningService:
             session.add(entry)
             await session.flush()
             entry_id = entry.id
-        resource_id, shared_new, milestones = None, False, ()
+        resource_id: int | None = None
+        shared_new = False
+        milestones: tuple[Milestone, ...] = ()
         if link is not None:
             shared = await self._library.share(
                 guild_id,
@@ -207,6 +215,34 @@ class LearningService:
             levels = await paths.member_levels(session, guild_id, user_id)
         return PublicProgress(user_id, streak, tuple(levels))
 
+    async def topic_weeks(
+        self, guild_id: int, user_id: int
+    ) -> tuple[list[date], dict[str, list[int]]]:
+        """Minutes per topic ("" for none) in each of the last 12 local weeks, oldest first."""
+        now = self._clock.now()
+        async with self._sessions() as session:
+            zone = (await member_zone(session, guild_id, user_id)).timezone
+            today = local_day(now, zone)
+            mondays = [
+                today - timedelta(days=today.weekday(), weeks=back) for back in range(11, -1, -1)
+            ]
+            rows = await session.execute(
+                select(Topic.name, LearningEntry.local_day, LearningEntry.minutes)
+                .select_from(LearningEntry)
+                .outerjoin(Topic, Topic.id == LearningEntry.topic_id)
+                .where(
+                    LearningEntry.guild_id == guild_id,
+                    LearningEntry.user_id == user_id,
+                    LearningEntry.local_day >= mondays[0],
+                    LearningEntry.local_day <= today,
+                )
+            )
+            minutes: dict[str, list[int]] = {}
+            for name, day, amount in rows:
+                index = (day - mondays[0]).days // 7
+                minutes.setdefault(name or "", [0] * len(mondays))[index] += int(amount)
+        return mondays, dict(sorted(minutes.items(), key=lambda item: -sum(item[1])))
+
     async def today_status(self, guild_id: int, user_id: int) -> tuple[date, int, Streak]:
         """The member's local day now, its minutes and their streak (for the reminder)."""
         now = self._clock.now()
@@ -242,6 +278,13 @@ async def goal_of(session: AsyncSession, guild_id: int, user_id: int) -> Goal:
     if row is None:
         return Goal(guild_id, user_id, DEFAULT_GOAL, False, "20:00", zone)
     return Goal(guild_id, user_id, row.goal_minutes, bool(row.remind), row.remind_at, zone)
+
+
+async def member_streak(session: AsyncSession, guild_id: int, user_id: int, at: datetime) -> Streak:
+    """The member's streak as it stood at the instant `at` (on their local day then)."""
+    zone = (await member_zone(session, guild_id, user_id)).timezone
+    goal = await _goal(session, guild_id, user_id)
+    return await _streak(session, guild_id, user_id, goal, local_day(at, zone))
 
 
 async def _goal(session: AsyncSession, guild_id: int, user_id: int) -> int:

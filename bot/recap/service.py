@@ -15,6 +15,7 @@ from bot.database import SessionFactory
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row, record_audit
+from bot.learning.records import CommunityWeek
 from bot.recap import builder, ranking
 from bot.recap.models import Recap, RecapItem, RecapSettings
 from bot.recap.records import (
@@ -337,6 +338,7 @@ def _numbers_json(view: RecapView) -> dict[str, Any]:
         "new_sharers": n.new_sharers,
         "new_topics": list(n.new_topics),
         "chats": [list(c) for c in n.chats],
+        "learning": [n.learning.members, n.learning.minutes, [list(s) for s in n.learning.streaks]],
         "contributors": [[c.member_id, c.name, c.links] for c in view.contributors],
         "topics": [[t.topic_id, t.name] for t in view.topics],
     }
@@ -413,6 +415,7 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
             new_sharers=int(numbers.get("new_sharers", 0)),
             new_topics=tuple(str(t) for t in numbers.get("new_topics", [])),
             chats=tuple((str(a), str(b)) for a, b in numbers.get("chats", [])),
+            learning=learning_of(numbers.get("learning")),
         ),
         contributors=tuple(
             Contributor(int(m), str(n), int(c)) for m, n, c in numbers.get("contributors", [])
@@ -420,3 +423,11 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
         recap_id=recap.id,
         channel_id=recap.channel_id,
     )
+
+
+def learning_of(stored: Any) -> CommunityWeek:
+    """The learning line of a stored recap (none in recaps from before the learning log)."""
+    if not stored:
+        return CommunityWeek(0, 0)
+    members, minutes, streaks = stored
+    return CommunityWeek(int(members), int(minutes), tuple((str(n), int(d)) for n, d in streaks))

@@ -14,10 +14,12 @@ from typing import Any
 
 import discord
 
+from bot.learning.records import MemberWeek
 from bot.recap.ranking import FORMULA
 from bot.recap.records import RecapEntry, RecapView
 from bot.ui.text import safe_text, shorten
 from bot.wording import discord_timestamp
+from cogs.learning.lines import learning_line, own_week_line
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -98,6 +100,8 @@ def _numbers_text(view: RecapView) -> str:
             for label, url in n.chats[:10]
         )
         lines.append(f"💬 Chats held: {chats}")
+    if n.learning.members:
+        lines.append(learning_line(n.learning))
     return "\n".join(lines)
 
 
@@ -185,10 +189,17 @@ def pack(embeds: Sequence[discord.Embed]) -> list[Part]:
     return parts
 
 
-def render_digest(guild_id: int, guild_name: str, entries: Sequence[RecapEntry]) -> list[Part]:
-    """A member's weekly digest (DM): their topics' and tags' top links."""
+def render_digest(
+    guild_id: int,
+    guild_name: str,
+    entries: Sequence[RecapEntry],
+    learning: MemberWeek | None = None,
+) -> list[Part]:
+    """A member's weekly digest (DM): their topics' and tags' top links, and their own week."""
     title = shorten(f"📬 Your weekly digest from {guild_name}", TITLE_LIMIT)
     blocks = [entry_text(guild_id, e) for e in entries] or ["Nothing new in your topics this week."]
+    if learning is not None and (line := own_week_line(learning)):
+        blocks.append(line)
     embeds = _embeds([(title, blocks)])
     embeds[-1].set_footer(text="Change it with /digest in the server; stop it with /digest off.")
     return pack(embeds)
