@@ -68,7 +68,7 @@ async def community_week(
     return CommunityWeek(
         int(members),
         int(minutes),
-        tuple((names.get(u, "a member"), days) for u, days in top),
+        tuple((u, names.get(u, ""), days) for u, days in top),
     )
 
 

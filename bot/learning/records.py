@@ -134,8 +134,9 @@ class CommunityWeek:
 
     members: int
     minutes: int
-    # (display name, current streak in days) of members who let others see their progress.
-    streaks: tuple[tuple[str, int], ...] = ()
+    # (member id, display name or "", current streak in days) of members who let others see
+    # their progress; a name the database lacks is looked up by the recap.
+    streaks: tuple[tuple[int, str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,16 @@ class RecapService:
             top_n=top_n,
             entries=tuple(name(e) for e in entries),
             topics=tuple(replace(t, entries=tuple(name(e) for e in t.entries)) for t in sections),
-            numbers=numbers,
+            numbers=replace(
+                numbers,
+                learning=replace(
+                    numbers.learning,
+                    streaks=tuple(
+                        (m, n or self._lookup(guild_id, m), d)
+                        for m, n, d in numbers.learning.streaks
+                    ),
+                ),
+            ),
             contributors=tuple(
                 c if c.name else replace(c, name=self._lookup(guild_id, c.member_id))
                 for c in contributors
@@ -430,4 +439,6 @@ def learning_of(stored: Any) -> CommunityWeek:
     if not stored:
         return CommunityWeek(0, 0)
     members, minutes, streaks = stored
-    return CommunityWeek(int(members), int(minutes), tuple((str(n), int(d)) for n, d in streaks))
+    return CommunityWeek(
+        int(members), int(minutes), tuple((int(m), str(n), int(d)) for m, n, d in streaks)
+    )

@@ -14,7 +14,7 @@ from bot.ui.moderation import ModeratorGroup
 from bot.ui.text import safe_text
 
 Level = app_commands.Range[int, 1, MAX_LEVEL]
-ResourceId = app_commands.Range[int, 1, 2**53]
+ResourceId = app_commands.Range[int, 1]
 
 
 class PathModeration(ModeratorGroup, name="path", description="Each topic's learning path"):

@@ -15,7 +15,10 @@ def learning_line(week: CommunityWeek) -> str:
         "of learning"
     )
     if week.streaks:
-        shown = ", ".join(f"{safe_text(name, 40)} 🔥 {days}" for name, days in week.streaks)
+        shown = ", ".join(
+            f"{safe_text(name, 40) if name else 'a member'} 🔥 {days}"
+            for _member, name, days in week.streaks
+        )
         text += f" · longest streaks: {shown}"
     return text
 

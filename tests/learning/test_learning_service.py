@@ -288,5 +288,5 @@ async def test_the_recap_line_counts_everyone_and_names_only_those_who_allow_it(
     async with s.sessions() as session:
         shown = await community_week(session, GUILD, end - timedelta(days=7), end)
         mine = await member_week(session, GUILD, ANA, end - timedelta(days=7), end)
-    assert [days for _name, days in shown.streaks] == [3]
+    assert [(member, days) for member, _name, days in shown.streaks] == [(LEO, 3)]
     assert (mine.minutes, mine.days, mine.streak) == (60, 3, 3)
