@@ -49,6 +49,8 @@ class LearningService:
         self._sessions = sessions
         self._clock = clock
         self._library = library
+        # Guilds whose row is known to exist: saves a query per entry.
+        self._known_guilds: set[int] = set()
 
     # --- the log ---------------------------------------------------------------------------
 
@@ -74,10 +76,15 @@ class LearningService:
             parse_link(link)  # a bad link is refused before anything is saved
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
-            await ensure_guild_row(session, guild_id, guild_name, now)
+            if guild_id not in self._known_guilds:
+                await ensure_guild_row(session, guild_id, guild_name, now)
             zone = (await member_zone(session, guild_id, user_id)).timezone
             today = local_day(now, zone)
-            total = await _day_total(session, guild_id, user_id, today)
+            # One query gives today's total (the 24-hour rule) and the days of the streak.
+            days = await _minutes_by_day(
+                session, guild_id, user_id, today - timedelta(days=STREAK_HORIZON), today
+            )
+            total = days.get(today, 0)
             if total + minutes > DAY_MINUTES:
                 raise UserFacingError(
                     f"That would make more than 24 hours today ({total} minutes are logged "
@@ -95,6 +102,9 @@ class LearningService:
             session.add(entry)
             await session.flush()
             entry_id = entry.id
+            goal = await _goal(session, guild_id, user_id)
+        self._known_guilds.add(guild_id)
+        days[today] = total + minutes
         resource_id: int | None = None
         shared_new = False
         milestones: tuple[Milestone, ...] = ()
@@ -116,17 +126,13 @@ class LearningService:
                     row.resource_id = resource_id
                 done = await paths.mark_done(session, guild_id, user_id, resource_id, now)
             milestones = tuple(m for d in done for m in d.milestones)
-        async with self._sessions() as session:
-            goal = await _goal(session, guild_id, user_id)
-            streak = await _streak(session, guild_id, user_id, goal, today)
-            today_total = await _day_total(session, guild_id, user_id, today)
         return LogResult(
             entry_id=entry_id,
             minutes=minutes,
             day=today,
-            today_total=today_total,
+            today_total=days[today],
             goal=goal,
-            streak=streak,
+            streak=streak_of(days, goal, today),
             topic_id=topic.id if topic is not None else None,
             resource_id=resource_id,
             shared_new=shared_new,
