@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -226,3 +227,43 @@ async def test_the_weekly_recap_shows_the_communitys_learning_time(make_world: M
     assert "**2 members** logged **1 h 30 min** of learning" in posted, posted
     assert "longest streaks: bob 🔥 1" in posted, posted
     assert "alice 🔥" not in posted
+
+
+async def _reminder_zone(world: World, who: Member) -> str | None:
+    schedules = await world.bot.services.scheduling.schedules.for_guild(world.guild.id)
+    found = [s for s in schedules if s.payload.get("user_id") == who.id]
+    return found[0].rule.timezone if found else None
+
+
+async def test_the_reminder_follows_the_members_zone_and_stops_on_closed_dms(
+    make_world: MakeWorld,
+) -> None:
+    world = await make_world(timezone="Europe/London")
+    bob, carol = world.bob, world.carol
+    world.clock.set(utc(2026, 3, 2, 9, 0))
+    for who in (bob, carol):
+        _, on = await world.followup(who, "learn remind on", {"time": "20:00"})
+        assert "20:00 (Europe/London)" in on.content, on.content
+        await log(world, who, 20)
+    await zone(world, bob, "Asia/Tokyo")  # his 20:00 is now 11:00 UTC
+    await world.eventually(lambda: _is(_reminder_zone(world, bob), "Asia/Tokyo"))
+    world.emu.set_dms_closed(carol)
+    await world.tick_to(utc(2026, 3, 2, 11, 0))  # 20:00 in Tokyo: his goal is met today
+    await world.tick_to(utc(2026, 3, 3, 11, 0))  # the next day's 20:00: at stake
+    [dm] = world.emu.dm_history(bob)
+    assert "1-day learning streak" in dm.content
+    await world.tick_to(utc(2026, 3, 3, 20, 0))  # London's 20:00: nothing more for him
+    assert len(world.emu.dm_history(bob)) == 1
+    assert world.emu.dm_history(carol) == []
+    goal = await world.bot.services.learning.goal(world.guild.id, carol.id)
+    assert not goal.remind  # closed DMs switched her reminder off
+    # The server's zone changing moves the reminders of members on the server's zone.
+    _, again = await world.followup(carol, "learn remind on", {"time": "20:00"})
+    assert "Europe/London" in again.content
+    await world.followup(world.mod, "mod settings", {"timezone": "America/New_York"})
+    await world.eventually(lambda: _is(_reminder_zone(world, carol), "America/New_York"))
+    assert await _reminder_zone(world, bob) == "Asia/Tokyo"
+
+
+async def _is(value: Awaitable[str | None], expected: str) -> bool:
+    return await value == expected
