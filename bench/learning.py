@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 
 from bot.clock import FakeClock
-from bot.database import create_engine, create_session_factory, migrate_to_head
+from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
 from bot.guilds.service import ensure_guild_row
 from bot.learning import heatmap
 from bot.learning.models import LearningEntry
@@ -41,7 +41,7 @@ TARGETS = {"log p99": 20.0, "progress p99": 300.0, "event-loop stall": 50.0}
 BATCH = 20_000
 
 
-async def seed(sessions, members: int) -> list[int]:  # type: ignore[no-untyped-def]
+async def seed(sessions: SessionFactory, members: int) -> list[int]:
     rng = random.Random(18)
     async with sessions() as session, session.begin():
         await ensure_guild_row(session, GUILD, "bench", NOW)
@@ -97,7 +97,8 @@ def line(label: str, value: float, target: str | None = None) -> None:
         print(f"  {label:34s} {value:8.1f} ms")
     else:
         goal = TARGETS[target]
-        print(f"  {label:34s} {value:8.1f} ms   target <= {goal:5.0f} ms   ratio {value / goal:.2f}")
+        ratio = value / goal
+        print(f"  {label:34s} {value:8.1f} ms   target <= {goal:5.0f} ms   ratio {ratio:.2f}")
 
 
 async def bench(url: str, members: int, runs: int) -> None:
