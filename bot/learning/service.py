@@ -115,7 +115,6 @@ class LearningService:
                 user_id,
                 link,
                 tags=list(topic.default_tags) if topic is not None else None,
-                note=note,
                 guild_name=guild_name,
                 source="learning",
             )
