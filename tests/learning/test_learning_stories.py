@@ -73,9 +73,9 @@ async def test_a_grace_day_saves_a_streak_and_a_second_missed_day_ends_it(
 
 
 async def test_the_reminder_comes_once_at_the_members_time_and_not_after_the_goal(
-    make_world: MakeWorld,
+    make_world: MakeWorld, database_url: str
 ) -> None:
-    world = await make_world(timezone="Europe/London")
+    world = await make_world(database_url=database_url, timezone="Europe/London")
     alice = world.alice
     await zone(world, alice, "America/Los_Angeles")
     await world.run(alice, "learn goal", {"minutes": 30})
@@ -157,9 +157,9 @@ async def test_bad_input_gets_short_private_answers_and_changes_nothing(
 
 
 async def test_a_moderator_builds_a_two_level_path_and_a_member_levels_up(
-    make_world: MakeWorld,
+    make_world: MakeWorld, database_url: str
 ) -> None:
-    world = await make_world(channels=("assessment",))
+    world = await make_world(database_url=database_url, channels=("assessment",))
     await world.run(world.mod, "mod topic create", {"name": "Assessment"})
     for name in ("rubrics", "feedback", "portfolios"):
         await world.run(world.alice, "share", {"url": f"https://example.org/{name}", "title": name})
