@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -41,7 +42,7 @@ TARGETS = {"log p99": 20.0, "progress p99": 300.0, "event-loop stall": 50.0}
 BATCH = 20_000
 
 
-async def seed(sessions: SessionFactory, members: int) -> list[int]:
+async def seed(sessions: SessionFactory, members: int, sqlite_file: str | None) -> list[int]:
     rng = random.Random(18)
     async with sessions() as session, session.begin():
         await ensure_guild_row(session, GUILD, "bench", NOW)
@@ -60,31 +61,60 @@ async def seed(sessions: SessionFactory, members: int) -> list[int]:
             topics.append(row.id)
     today = NOW.date()
     rows: list[dict[str, object]] = []
-    async with sessions() as session:
-        for user in range(1, members + 1):
-            for back in range(1, 366):
-                if rng.random() < 0.15:
-                    continue  # a missed day now and then
-                day: date = today - timedelta(days=back)
-                for _ in range(1 + (rng.random() < 0.2)):
-                    rows.append(
-                        {
-                            "guild_id": GUILD,
-                            "user_id": user,
-                            "local_day": day,
-                            "logged_at": datetime(day.year, day.month, day.day, 18, tzinfo=UTC),
-                            "minutes": rng.choice((10, 15, 20, 30, 45)),
-                            "topic_id": rng.choice([*topics, None]),
-                        }
-                    )
-                if len(rows) >= BATCH:
-                    async with session.begin():
-                        await session.execute(insert(LearningEntry), rows)
-                    rows = []
-        if rows:
-            async with session.begin():
-                await session.execute(insert(LearningEntry), rows)
+
+    async def flush() -> None:
+        async with sessions() as session, session.begin():
+            await session.execute(insert(LearningEntry), rows)
+        rows.clear()
+
+    for user in range(1, members + 1):
+        for back in range(1, 366):
+            if rng.random() < 0.15:
+                continue  # a missed day now and then
+            day: date = today - timedelta(days=back)
+            for _ in range(1 + (rng.random() < 0.2)):
+                rows.append(
+                    {
+                        "guild_id": GUILD,
+                        "user_id": user,
+                        "local_day": day,
+                        "logged_at": datetime(day.year, day.month, day.day, 18, tzinfo=UTC),
+                        "minutes": rng.choice((10, 15, 20, 30, 45)),
+                        "topic_id": rng.choice([*topics, None]),
+                    }
+                )
+        if len(rows) >= BATCH:
+            if sqlite_file is not None:
+                _sqlite_rows(sqlite_file, rows)
+            else:
+                await flush()
+    if rows:
+        if sqlite_file is not None:
+            _sqlite_rows(sqlite_file, rows)
+        else:
+            await flush()
     return topics
+
+
+def _sqlite_rows(path: str, rows: list[dict[str, object]]) -> None:
+    """Seeding SQLite with the standard library: minutes, not the ORM's quarter of an hour."""
+    with sqlite3.connect(path) as connection:
+        connection.executemany(
+            "INSERT INTO learning_entries (guild_id, user_id, local_day, logged_at, minutes, "
+            "topic_id) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r["guild_id"],
+                    r["user_id"],
+                    str(r["local_day"]),
+                    f"{r['local_day']} 18:00:00.000000",
+                    r["minutes"],
+                    r["topic_id"],
+                )
+                for r in rows
+            ],
+        )
+    rows.clear()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -106,7 +136,8 @@ async def bench(url: str, members: int, runs: int) -> None:
     await migrate_to_head(engine)
     sessions = create_session_factory(engine)
     started = time.perf_counter()
-    await seed(sessions, members)
+    sqlite_file = url.split(":///", 1)[1] if url.startswith("sqlite") else None
+    await seed(sessions, members, sqlite_file)
     print(f"  seeded {members:,} members x a year in {time.perf_counter() - started:.1f} s")
     clock = FakeClock(NOW)
     service = LearningService(sessions, clock, LibraryService(sessions, clock))
@@ -137,6 +168,7 @@ async def bench(url: str, members: int, runs: int) -> None:
         user = rng.randint(1, members)
         began = time.perf_counter()
         seen = await service.progress(GUILD, user)
+        assert len(seen.days) > 250, "every member has most days of a year"
         weeks, minutes = await service.topic_weeks(GUILD, user)
         await asyncio.to_thread(heatmap.heatmap_png, seen.days, seen.today, seen.goal)
         await asyncio.to_thread(heatmap.topic_weeks_png, weeks, minutes)

@@ -11,10 +11,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from bot.database import SessionFactory
 from bot.errors import UserFacingError
+from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row
 from bot.learning import paths
 from bot.learning.models import LearningEntry, LearningMember
@@ -30,6 +32,7 @@ from bot.learning.records import (
 from bot.learning.streaks import Streak, local_day, streak_of
 from bot.library.service import LibraryService
 from bot.library.urls import parse_link
+from bot.members.models import MemberProfile
 from bot.members.service import member_zone
 from bot.topics.models import Topic
 from bot.topics.records import TopicInfo
@@ -78,7 +81,7 @@ class LearningService:
         async with self._sessions() as session, session.begin():
             if guild_id not in self._known_guilds:
                 await ensure_guild_row(session, guild_id, guild_name, now)
-            zone = (await member_zone(session, guild_id, user_id)).timezone
+            zone, goal = await _zone_and_goal(session, guild_id, user_id)
             today = local_day(now, zone)
             # One query gives today's total (the 24-hour rule) and the days of the streak.
             days = await _minutes_by_day(
@@ -102,7 +105,6 @@ class LearningService:
             session.add(entry)
             await session.flush()
             entry_id = entry.id
-            goal = await _goal(session, guild_id, user_id)
         self._known_guilds.add(guild_id)
         days[today] = total + minutes
         resource_id: int | None = None
@@ -186,9 +188,8 @@ class LearningService:
     async def progress(self, guild_id: int, user_id: int) -> Progress:
         now = self._clock.now()
         async with self._sessions() as session:
-            zone = (await member_zone(session, guild_id, user_id)).timezone
+            zone, goal = await _zone_and_goal(session, guild_id, user_id)
             today = local_day(now, zone)
-            goal = await _goal(session, guild_id, user_id)
             first = today - timedelta(days=STREAK_HORIZON)
             days = await _minutes_by_day(session, guild_id, user_id, first, today)
             week_start = today - timedelta(days=today.weekday())
@@ -213,9 +214,8 @@ class LearningService:
     async def public_progress(self, guild_id: int, user_id: int) -> PublicProgress:
         now = self._clock.now()
         async with self._sessions() as session:
-            zone = (await member_zone(session, guild_id, user_id)).timezone
+            zone, goal = await _zone_and_goal(session, guild_id, user_id)
             today = local_day(now, zone)
-            goal = await _goal(session, guild_id, user_id)
             streak = await _streak(session, guild_id, user_id, goal, today)
             levels = await paths.member_levels(session, guild_id, user_id)
         return PublicProgress(user_id, streak, tuple(levels))
@@ -252,9 +252,8 @@ class LearningService:
         """The member's local day now, its minutes and their streak (for the reminder)."""
         now = self._clock.now()
         async with self._sessions() as session:
-            zone = (await member_zone(session, guild_id, user_id)).timezone
+            zone, goal = await _zone_and_goal(session, guild_id, user_id)
             today = local_day(now, zone)
-            goal = await _goal(session, guild_id, user_id)
             streak = await _streak(session, guild_id, user_id, goal, today)
             total = await _day_total(session, guild_id, user_id, today)
         return today, total, streak
@@ -287,9 +286,27 @@ async def goal_of(session: AsyncSession, guild_id: int, user_id: int) -> Goal:
 
 async def member_streak(session: AsyncSession, guild_id: int, user_id: int, at: datetime) -> Streak:
     """The member's streak as it stood at the instant `at` (on their local day then)."""
-    zone = (await member_zone(session, guild_id, user_id)).timezone
-    goal = await _goal(session, guild_id, user_id)
+    zone, goal = await _zone_and_goal(session, guild_id, user_id)
     return await _streak(session, guild_id, user_id, goal, local_day(at, zone))
+
+
+async def _zone_and_goal(session: AsyncSession, guild_id: int, user_id: int) -> tuple[str, int]:
+    """The member's zone (their own, else the server's) and daily goal, in one query."""
+    own = aliased(MemberProfile)
+    goal = aliased(LearningMember)
+    row = (
+        await session.execute(
+            select(Guild.timezone, own.timezone, goal.goal_minutes)
+            .select_from(Guild)
+            .outerjoin(own, (own.guild_id == Guild.id) & (own.user_id == user_id))
+            .outerjoin(goal, (goal.guild_id == Guild.id) & (goal.user_id == user_id))
+            .where(Guild.id == guild_id)
+        )
+    ).first()
+    if row is None:
+        return "UTC", DEFAULT_GOAL
+    server, mine, minutes = row
+    return mine or server or "UTC", int(minutes) if minutes is not None else DEFAULT_GOAL
 
 
 async def _goal(session: AsyncSession, guild_id: int, user_id: int) -> int:
