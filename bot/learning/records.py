@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from bot.learning.streaks import Streak
 
@@ -137,6 +139,25 @@ class CommunityWeek:
     # (member id, display name or "", current streak in days) of members who let others see
     # their progress; a name the database lacks is looked up by the recap.
     streaks: tuple[tuple[int, str, int], ...] = ()
+
+    def named(self, lookup: Callable[[int], str]) -> CommunityWeek:
+        """With `lookup(member_id)` filling the names the database did not have."""
+        streaks = tuple((m, n or lookup(m), d) for m, n, d in self.streaks)
+        return CommunityWeek(self.members, self.minutes, streaks)
+
+    def stored(self) -> list[Any]:
+        """As JSON, kept with a posted recap."""
+        return [self.members, self.minutes, [list(s) for s in self.streaks]]
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> CommunityWeek:
+        """From `stored()`; recaps posted before the learning log have none."""
+        if not stored:
+            return cls(0, 0)
+        members, minutes, streaks = stored
+        return cls(
+            int(members), int(minutes), tuple((int(m), str(n), int(d)) for m, n, d in streaks)
+        )
 
 
 @dataclass(frozen=True)

@@ -156,14 +156,7 @@ class RecapService:
             entries=tuple(name(e) for e in entries),
             topics=tuple(replace(t, entries=tuple(name(e) for e in t.entries)) for t in sections),
             numbers=replace(
-                numbers,
-                learning=replace(
-                    numbers.learning,
-                    streaks=tuple(
-                        (m, n or self._lookup(guild_id, m), d)
-                        for m, n, d in numbers.learning.streaks
-                    ),
-                ),
+                numbers, learning=numbers.learning.named(lambda m: self._lookup(guild_id, m))
             ),
             contributors=tuple(
                 c if c.name else replace(c, name=self._lookup(guild_id, c.member_id))
@@ -347,7 +340,7 @@ def _numbers_json(view: RecapView) -> dict[str, Any]:
         "new_sharers": n.new_sharers,
         "new_topics": list(n.new_topics),
         "chats": [list(c) for c in n.chats],
-        "learning": [n.learning.members, n.learning.minutes, [list(s) for s in n.learning.streaks]],
+        "learning": n.learning.stored(),
         "contributors": [[c.member_id, c.name, c.links] for c in view.contributors],
         "topics": [[t.topic_id, t.name] for t in view.topics],
     }
@@ -424,21 +417,11 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
             new_sharers=int(numbers.get("new_sharers", 0)),
             new_topics=tuple(str(t) for t in numbers.get("new_topics", [])),
             chats=tuple((str(a), str(b)) for a, b in numbers.get("chats", [])),
-            learning=learning_of(numbers.get("learning")),
+            learning=CommunityWeek.from_stored(numbers.get("learning")),
         ),
         contributors=tuple(
             Contributor(int(m), str(n), int(c)) for m, n, c in numbers.get("contributors", [])
         ),
         recap_id=recap.id,
         channel_id=recap.channel_id,
-    )
-
-
-def learning_of(stored: Any) -> CommunityWeek:
-    """The learning line of a stored recap (none in recaps from before the learning log)."""
-    if not stored:
-        return CommunityWeek(0, 0)
-    members, minutes, streaks = stored
-    return CommunityWeek(
-        int(members), int(minutes), tuple((int(m), str(n), int(d)) for m, n, d in streaks)
     )

@@ -227,6 +227,21 @@ async def test_the_weekly_recap_shows_the_communitys_learning_time(make_world: M
     assert "**2 members** logged **1 h 30 min** of learning" in posted, posted
     assert "longest streaks: bob 🔥 1" in posted, posted
     assert "alice 🔥" not in posted
+    # The posted recap keeps its line: /recap week reads it back from storage.
+    interaction = await world.invoke(world.carol, "recap week", {"date": "2026-03-02"})
+    await world.emu.wait_for_followup(interaction, 0)
+    stored = await world.emu.wait_until(
+        lambda: (
+            "\n".join(
+                text_of(m)
+                for m in world.emu.ephemeral_messages(world.carol)
+                if m.interaction_id == interaction.id
+            )
+            if any("logged" in text_of(m) for m in world.emu.ephemeral_messages(world.carol))
+            else None
+        )
+    )
+    assert "**2 members** logged **1 h 30 min** of learning · longest streaks: bob 🔥 1" in stored
 
 
 async def _reminder_zone(world: World, who: Member) -> str | None:
