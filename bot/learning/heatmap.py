@@ -8,6 +8,7 @@ left blank. `cell_center` says where a day's square is, so a test can read its p
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -69,33 +70,65 @@ def cell_center(today: date, day: date) -> tuple[int, int]:
 
 
 def heatmap_png(days: Mapping[date, int], today: date, goal: int) -> bytes:
+    # Drawn with a few whole-image operations (C, mostly without the GIL), not 371 rectangles,
+    # so the event loop's thread is never kept waiting for the interpreter.
+    image = _frame(today).copy()
+    start = first_day(today)
+    blank = len(SHADES)  # the palette index of days still to come
+    indices = bytearray(WEEKS * 7)
+    for offset in range(WEEKS * 7):
+        day = start + timedelta(days=offset)
+        column, row = divmod(offset, 7)
+        level = shade_of(days.get(day, 0), goal) if day <= today else blank
+        indices[row * WEEKS + column] = level
+    cells = Image.frombytes("P", (WEEKS, 7), bytes(indices))
+    cells.putpalette([channel for colour in (*SHADES, BACKGROUND) for channel in colour])
+    grid = cells.convert("RGB").resize((WEEKS * PITCH, 7 * PITCH), Image.Resampling.NEAREST)
+    image.paste(grid, (LEFT, TOP), _cell_mask())
+    return _png(image)
+
+
+@functools.cache
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default()
+
+
+@functools.cache
+def _cell_mask() -> Image.Image:
+    """White where squares go, black in the gaps between them."""
+    mask = Image.new("L", (WEEKS * PITCH, 7 * PITCH), 0)
+    draw = ImageDraw.Draw(mask)
+    for column in range(WEEKS):
+        for row in range(7):
+            x, y = column * PITCH, row * PITCH
+            draw.rectangle((x, y, x + CELL - 1, y + CELL - 1), fill=255)
+    return mask
+
+
+@functools.lru_cache(maxsize=8)
+def _frame(today: date) -> Image.Image:
+    """Everything but the squares: weekday and month labels, the legend (one per day)."""
     width = LEFT + WEEKS * PITCH + RIGHT
     height = TOP + 7 * PITCH + BOTTOM
     image = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
-    start = first_day(today)
+    font = _font()
     for row, label in DAY_LABELS.items():
         draw.text((4, TOP + row * PITCH), label, fill=INK, font=font)
+    start = first_day(today)
     last_month = None
-    for offset in range(WEEKS * 7):
-        day = start + timedelta(days=offset)
-        if day > today:
-            break
-        column, row = divmod(offset, 7)
-        x, y = LEFT + column * PITCH, TOP + row * PITCH
-        if row == 0 and day.month != last_month and column < WEEKS - 2:
-            draw.text((x, 4), f"{day:%b}", fill=INK, font=font)
-            last_month = day.month
-        shade = SHADES[shade_of(days.get(day, 0), goal)]
-        draw.rectangle((x, y, x + CELL - 1, y + CELL - 1), fill=shade)
+    for column in range(WEEKS - 2):
+        monday = start + timedelta(weeks=column)
+        if monday.month != last_month:
+            draw.text((LEFT + column * PITCH, 4), f"{monday:%b}", fill=INK, font=font)
+            last_month = monday.month
     legend_y = TOP + 7 * PITCH + 8
     draw.text((LEFT, legend_y), "Less", fill=INK, font=font)
     for index, shade in enumerate(SHADES):
         x = LEFT + 32 + index * PITCH
         draw.rectangle((x, legend_y + 1, x + CELL - 1, legend_y + CELL), fill=shade)
     draw.text((LEFT + 32 + len(SHADES) * PITCH + 4, legend_y), "More", fill=INK, font=font)
-    return _png(image)
+    return image
 
 
 def topic_weeks_png(
@@ -107,7 +140,7 @@ def topic_weeks_png(
     width = left + len(weeks) * (bar + gap) + 180
     image = Image.new("RGB", (width, height + legend), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default()
+    font = _font()
     totals = [sum(values[i] for values in minutes.values()) for i in range(len(weeks))]
     scale = plot / max(max(totals, default=0), 1)
     draw.text((4, top - 4), f"{max(totals, default=0)}", fill=INK, font=font)
@@ -132,5 +165,5 @@ def topic_weeks_png(
 
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False)
+    image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
