@@ -65,6 +65,7 @@ class Learn(commands.GroupCog, group_name="learn", group_description="Your learn
             listed=False,
             concurrency=4,
         )
+        await asyncio.to_thread(heatmap.warm_up)
 
     async def cog_unload(self) -> None:
         self.core.registry.unregister(REMINDER_KIND)
