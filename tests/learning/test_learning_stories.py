@@ -38,6 +38,11 @@ async def test_members_in_three_zones_log_around_their_midnight_and_keep_streaks
     await zone(world, world.bob, "America/Los_Angeles")
     choices = await world.autocomplete(world.carol, "me timezone", {"name": "Auck"}, focused="name")
     assert "Pacific/Auckland" in [c["value"] for c in choices]
+    await zone(world, world.carol, "Asia/Tokyo")
+    back = await world.run(world.carol, "me timezone", {"name": "server"})
+    assert "Europe/London (the server's)" in back.content, back.content
+    wrong = await world.run(world.carol, "me timezone", {"name": "Europe/Londn"})
+    assert "Did you mean Europe/London" in wrong.content, wrong.content
     # 23:55 and 00:05 local, ten minutes apart: two days for each member, in their own zone.
     plan = [
         (utc(2026, 3, 3, 10, 55), world.alice),  # 23:55 on 3 March in Auckland (UTC+13)
