@@ -7,9 +7,11 @@ local day it was logged on, so a later change of zone never moves old entries be
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -52,8 +54,8 @@ class LearningService:
         self._sessions = sessions
         self._clock = clock
         self._library = library
-        # Guilds whose row is known to exist: saves a query per entry.
-        self._known_guilds: set[int] = set()
+        # Members whose row (and their guild's) is known to exist: saves queries per entry.
+        self._known_members: set[tuple[int, int]] = set()
 
     # --- the log ---------------------------------------------------------------------------
 
@@ -78,9 +80,17 @@ class LearningService:
         if link is not None:
             parse_link(link)  # a bad link is refused before anything is saved
         now = self._clock.now()
+        if (guild_id, user_id) not in self._known_members:
+            await self._ensure_member(guild_id, guild_name, user_id)
         async with self._sessions() as session, session.begin():
-            if guild_id not in self._known_guilds:
-                await ensure_guild_row(session, guild_id, guild_name, now)
+            # A write first: the member's row is locked (PostgreSQL) or this process's writer
+            # lock taken (SQLite) before today's total is read, so two logs at once cannot both
+            # pass the 24-hour check.
+            await session.execute(
+                update(LearningMember)
+                .where(LearningMember.guild_id == guild_id, LearningMember.user_id == user_id)
+                .values(updated_at=now)
+            )
             zone, goal = await _zone_and_goal(session, guild_id, user_id)
             today = local_day(now, zone)
             # One query gives today's total (the 24-hour rule) and the days of the streak.
@@ -105,7 +115,6 @@ class LearningService:
             session.add(entry)
             await session.flush()
             entry_id = entry.id
-        self._known_guilds.add(guild_id)
         days[today] = total + minutes
         resource_id: int | None = None
         shared_new = False
@@ -139,6 +148,14 @@ class LearningService:
             shared_new=shared_new,
             milestones=milestones,
         )
+
+    async def _ensure_member(self, guild_id: int, guild_name: str, user_id: int) -> None:
+        now = self._clock.now()
+        with suppress(IntegrityError):  # created at the same moment by another log
+            async with self._sessions() as session, session.begin():
+                await ensure_guild_row(session, guild_id, guild_name, now)
+                await member_row(session, guild_id, user_id, now)
+        self._known_members.add((guild_id, user_id))
 
     async def undo(self, guild_id: int, user_id: int) -> UndoResult:
         """Remove the member's last entry of today (their local day)."""

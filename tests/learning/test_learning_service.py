@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -290,3 +291,15 @@ async def test_the_recap_line_counts_everyone_and_names_only_those_who_allow_it(
         mine = await member_week(session, GUILD, ANA, end - timedelta(days=7), end)
     assert [(member, days) for member, _name, days in shown.streaks] == [(LEO, 3)]
     assert (mine.minutes, mine.days, mine.streak) == (60, 3, 3)
+
+
+async def test_two_logs_at_once_never_make_more_than_24_hours(s: Setup) -> None:
+    await s.learning.log(GUILD, "g", CHANNEL, LEO, 600)
+    await s.learning.log(GUILD, "g", CHANNEL, LEO, 600)
+    results = await asyncio.gather(
+        *(s.learning.log(GUILD, "g", CHANNEL, LEO, 100) for _ in range(8)),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, UserFacingError)]
+    assert len(refused) == 6, results  # room for two: 1,400 minutes, not more
+    assert (await s.learning.progress(GUILD, LEO)).today_minutes == 1400
