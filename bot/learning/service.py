@@ -7,11 +7,11 @@ local day it was logged on, so a later change of zone never moves old entries be
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import suppress
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -54,8 +54,8 @@ class LearningService:
         self._sessions = sessions
         self._clock = clock
         self._library = library
-        # Members whose row (and their guild's) is known to exist: saves queries per entry.
-        self._known_members: set[tuple[int, int]] = set()
+        # Guilds whose row is known to exist: saves a query per entry.
+        self._known_guilds: set[int] = set()
 
     # --- the log ---------------------------------------------------------------------------
 
@@ -80,17 +80,13 @@ class LearningService:
         if link is not None:
             parse_link(link)  # a bad link is refused before anything is saved
         now = self._clock.now()
-        if (guild_id, user_id) not in self._known_members:
-            await self._ensure_member(guild_id, guild_name, user_id)
         async with self._sessions() as session, session.begin():
+            if guild_id not in self._known_guilds:
+                await ensure_guild_row(session, guild_id, guild_name, now)
             # A write first: the member's row is locked (PostgreSQL) or this process's writer
             # lock taken (SQLite) before today's total is read, so two logs at once cannot both
             # pass the 24-hour check.
-            await session.execute(
-                update(LearningMember)
-                .where(LearningMember.guild_id == guild_id, LearningMember.user_id == user_id)
-                .values(updated_at=now)
-            )
+            await _lock_member(session, guild_id, user_id, now)
             zone, goal = await _zone_and_goal(session, guild_id, user_id)
             today = local_day(now, zone)
             # One query gives today's total (the 24-hour rule) and the days of the streak.
@@ -115,6 +111,7 @@ class LearningService:
             session.add(entry)
             await session.flush()
             entry_id = entry.id
+        self._known_guilds.add(guild_id)
         days[today] = total + minutes
         resource_id: int | None = None
         shared_new = False
@@ -148,14 +145,6 @@ class LearningService:
             shared_new=shared_new,
             milestones=milestones,
         )
-
-    async def _ensure_member(self, guild_id: int, guild_name: str, user_id: int) -> None:
-        now = self._clock.now()
-        with suppress(IntegrityError):  # created at the same moment by another log
-            async with self._sessions() as session, session.begin():
-                await ensure_guild_row(session, guild_id, guild_name, now)
-                await member_row(session, guild_id, user_id, now)
-        self._known_members.add((guild_id, user_id))
 
     async def undo(self, guild_id: int, user_id: int) -> UndoResult:
         """Remove the member's last entry of today (their local day)."""
@@ -305,6 +294,30 @@ async def member_streak(session: AsyncSession, guild_id: int, user_id: int, at: 
     """The member's streak as it stood at the instant `at` (on their local day then)."""
     zone, goal = await _zone_and_goal(session, guild_id, user_id)
     return await _streak(session, guild_id, user_id, goal, local_day(at, zone))
+
+
+async def _lock_member(session: AsyncSession, guild_id: int, user_id: int, now: datetime) -> None:
+    """Create the member's row if need be and hold it until the transaction ends: PostgreSQL
+    locks the row; on SQLite the insert (a write) takes the database's one writer slot."""
+    values = {
+        "guild_id": guild_id,
+        "user_id": user_id,
+        "goal_minutes": DEFAULT_GOAL,
+        "remind": False,
+        "remind_at": "20:00",
+        "updated_at": now,
+    }
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            postgresql_insert(LearningMember).values(values).on_conflict_do_nothing()
+        )
+        await session.execute(
+            select(LearningMember.user_id)
+            .where(LearningMember.guild_id == guild_id, LearningMember.user_id == user_id)
+            .with_for_update()
+        )
+    else:
+        await session.execute(sqlite_insert(LearningMember).values(values).on_conflict_do_nothing())
 
 
 async def _zone_and_goal(session: AsyncSession, guild_id: int, user_id: int) -> tuple[str, int]:
