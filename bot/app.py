@@ -30,6 +30,7 @@ EXTENSIONS = (
     "cogs.digests",
     "cogs.questions",
     "cogs.feeds",
+    "cogs.learning",
 )
 
 

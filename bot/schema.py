@@ -4,6 +4,7 @@ from bot.chats import models as chats
 from bot.digests import models as digests
 from bot.feeds import models as feeds
 from bot.guilds import models as guilds
+from bot.learning import models as learning
 from bot.library import models as library
 from bot.members import models as members
 from bot.models.base import Base
@@ -20,6 +21,7 @@ __all__ = [
     "digests",
     "feeds",
     "guilds",
+    "learning",
     "library",
     "members",
     "prompts",

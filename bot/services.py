@@ -20,6 +20,9 @@ from bot.feeds.discovery import Discovery
 from bot.feeds.poller import FeedPoller
 from bot.feeds.service import FeedService
 from bot.guilds.service import GuildService
+from bot.learning.paths import PathService
+from bot.learning.reminders import ReminderService
+from bot.learning.service import LearningService
 from bot.library.service import LibraryService
 from bot.members.service import MemberService
 from bot.prompts.service import PromptService
@@ -53,6 +56,9 @@ class Services:
     feeds: FeedService
     feed_poller: FeedPoller
     publishing: PublishingService
+    learning: LearningService
+    paths: PathService
+    reminders: ReminderService
 
 
 def build_services(
@@ -81,6 +87,7 @@ def build_services(
     )
     fetcher = SafeFetcher(settings.web)
     discovery = Discovery(fetcher, settings.feeds, youtube_origin=settings.feeds.youtube_origin)
+    learning = LearningService(sessions, clock, library)
     return Services(
         guilds=GuildService(sessions, clock),
         members=MemberService(sessions, clock),
@@ -117,4 +124,7 @@ def build_services(
             report=report,
         ),
         publishing=PublishingService(sessions, clock),
+        learning=learning,
+        paths=PathService(sessions, clock),
+        reminders=ReminderService(sessions, clock, learning, scheduling),
     )

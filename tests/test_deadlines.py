@@ -49,6 +49,13 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     "digest preview": ("bob", {}),
     "digest tags add": ("bob", {"tag": "math"}),
     "digest tags remove": ("bob", {"tag": "math"}),
+    "me timezone": ("carol", {"name": "Pacific/Auckland"}),
+    "learn log": ("carol", {"minutes": 20, "topic": "Maths", "link": "https://example.org/first"}),
+    "learn undo": ("carol", {}),
+    "learn goal": ("carol", {"minutes": 30}),
+    "learn remind on": ("carol", {"time": "20:00"}),
+    "learn remind off": ("carol", {}),
+    "learn progress": ("carol", {}),
     "mod settings": ("mod", {"timezone": "Europe/Paris"}),
     "mod topic create": ("mod", {"name": "Science"}),
     "mod topic edit": ("mod", {"name": "Science", "description": "Experiments"}),
@@ -112,6 +119,13 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "mod feed export": ("mod", {}),
     "mod feed remove": ("mod", {"id": 1}),
+    "mod path add": ("mod", {"topic": "Maths", "resource_id": 1, "level": 1}),
+    "mod path move": ("mod", {"topic": "Maths", "resource_id": 1, "level": 2}),
+    "path show": ("carol", {"topic": "Maths"}),
+    "path start": ("carol", {"topic": "Maths"}),
+    "path next": ("carol", {}),
+    "path done": ("carol", {}),
+    "mod path remove": ("mod", {"topic": "Maths", "resource_id": 1}),
 }
 
 
@@ -149,7 +163,7 @@ async def test_every_command_answers_within_three_seconds_at_800_ms_latency(
 
     world.emu.latency = LATENCY
     _slow_statements(world)
-    people = {"alice": world.alice, "bob": world.bob, "mod": world.mod}
+    people = {"alice": world.alice, "bob": world.bob, "carol": world.carol, "mod": world.mod}
     answered: dict[str, float] = {}
     for path, (who, options) in CALLS.items():
         given = {

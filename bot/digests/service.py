@@ -26,6 +26,8 @@ from bot.digests.models import DigestDelivery, DigestSubscription
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row
+from bot.learning.community import member_week
+from bot.learning.records import MemberWeek
 from bot.questions import summaries as question_summaries
 from bot.questions.summaries import QuestionLine
 from bot.recap import builder, ranking
@@ -64,6 +66,7 @@ class Digest:
     topics: tuple[str, ...]
     tags: tuple[str, ...]
     open_questions: tuple[QuestionLine, ...] = ()
+    learning: MemberWeek | None = None  # the member's own week in the learning log
 
 
 def spread_minutes(guild_id: int, user_id: int) -> int:
@@ -215,6 +218,7 @@ class DigestService:
             waiting = await question_summaries.open_in_topics(
                 session, guild_id, [t.id for t in followed], user_id
             )
+            learning = await member_week(session, guild_id, user_id, week.start, week.end)
         return Digest(
             guild_id,
             user_id,
@@ -223,6 +227,7 @@ class DigestService:
             tuple(t.name for t in followed),
             tags,
             waiting,
+            learning,
         )
 
     async def claim(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.chats.models import Chat, ChatRun
 from bot.guilds.models import GuildMember
+from bot.learning.community import community_week
 from bot.library.models import LibraryResource, LibrarySave, LibraryShare, LibraryTag, LibraryVote
 from bot.members.models import MemberPrivacy
 from bot.recap import ranking
@@ -172,7 +173,8 @@ async def week_numbers(
     )
     new_topics = tuple(t.name for t in topics if week.contains(t.created_at))
     chats = await chats_held(session, guild_id, week)
-    return WeekNumbers(int(links or 0), int(new_sharers or 0), new_topics, chats)
+    learning = await community_week(session, guild_id, week.start, week.end)
+    return WeekNumbers(int(links or 0), int(new_sharers or 0), new_topics, chats, learning)
 
 
 async def chats_held(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.learning.records import CommunityWeek
 from bot.questions.summaries import QuestionsSummary
 from bot.recap.window import Week
 
@@ -47,6 +48,8 @@ class WeekNumbers:
     new_topics: tuple[str, ...] = ()
     # (label, thread jump url) of chats held; filled once the chats feature exists.
     chats: tuple[tuple[str, str], ...] = ()
+    # The community's learning time (the learning log), privacy kept.
+    learning: CommunityWeek = field(default_factory=lambda: CommunityWeek(0, 0))
 
 
 @dataclass(frozen=True)

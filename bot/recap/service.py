@@ -15,6 +15,7 @@ from bot.database import SessionFactory
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row, record_audit
+from bot.learning.records import CommunityWeek
 from bot.questions import summaries as question_summaries
 from bot.questions.summaries import QuestionsSummary
 from bot.recap import builder, ranking
@@ -158,7 +159,9 @@ class RecapService:
             top_n=top_n,
             entries=tuple(name(e) for e in entries),
             topics=tuple(replace(t, entries=tuple(name(e) for e in t.entries)) for t in sections),
-            numbers=numbers,
+            numbers=replace(
+                numbers, learning=numbers.learning.named(lambda m: self._lookup(guild_id, m))
+            ),
             contributors=tuple(
                 c if c.name else replace(c, name=self._lookup(guild_id, c.member_id))
                 for c in contributors
@@ -343,6 +346,7 @@ def _numbers_json(view: RecapView) -> dict[str, Any]:
         "new_sharers": n.new_sharers,
         "new_topics": list(n.new_topics),
         "chats": [list(c) for c in n.chats],
+        "learning": n.learning.stored(),
         "contributors": [[c.member_id, c.name, c.links] for c in view.contributors],
         "topics": [[t.topic_id, t.name] for t in view.topics],
         "questions": view.questions.to_json(),
@@ -421,6 +425,7 @@ def _view(recap: Recap, items: list[RecapItem]) -> RecapView:
             new_sharers=int(numbers.get("new_sharers", 0)),
             new_topics=tuple(str(t) for t in numbers.get("new_topics", [])),
             chats=tuple((str(a), str(b)) for a, b in numbers.get("chats", [])),
+            learning=CommunityWeek.from_stored(numbers.get("learning")),
         ),
         contributors=tuple(
             Contributor(int(m), str(n), int(c)) for m, n, c in numbers.get("contributors", [])

@@ -91,7 +91,13 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
             user = self.bot.get_user(digest.user_id) or await self.bot.fetch_user(digest.user_id)
             dm = user.dm_channel or await user.create_dm()
             for index, part in enumerate(
-                render_digest(digest.guild_id, name, digest.entries, digest.open_questions)
+                render_digest(
+                    digest.guild_id,
+                    name,
+                    digest.entries,
+                    open_questions=digest.open_questions,
+                    learning=digest.learning,
+                )
             ):
                 await posts.once(
                     str(index), message_post(dm, content=part.content, embeds=part.embeds)
@@ -160,7 +166,13 @@ class DigestCog(commands.GroupCog, group_name="digest", group_description="Your 
         guild = guild_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         digest = await self.service.select(guild.id, interaction.user.id, self.bot.clock.now())
-        for part in render_digest(guild.id, guild.name, digest.entries, digest.open_questions):
+        for part in render_digest(
+            guild.id,
+            guild.name,
+            digest.entries,
+            open_questions=digest.open_questions,
+            learning=digest.learning,
+        ):
             await interaction.followup.send(embeds=list(part.embeds), ephemeral=True)
 
     @tags.command(name="add", description="Also include links with this tag")

@@ -14,11 +14,13 @@ from typing import Any
 
 import discord
 
+from bot.learning.records import MemberWeek
 from bot.questions.summaries import QuestionLine
 from bot.recap.ranking import FORMULA
 from bot.recap.records import RecapEntry, RecapView
 from bot.ui.text import safe_text, shorten
 from bot.wording import discord_timestamp
+from cogs.learning.lines import learning_line, own_week_line
 from cogs.questions.summaries import question_sections, waiting_text
 
 TITLE_LIMIT = 256
@@ -111,6 +113,8 @@ def _numbers_text(view: RecapView) -> str:
             for label, url in n.chats[:10]
         )
         lines.append(f"💬 Chats held: {chats}")
+    if n.learning.members:
+        lines.append(learning_line(n.learning))
     return "\n".join(lines)
 
 
@@ -211,10 +215,14 @@ def render_digest(
     guild_name: str,
     entries: Sequence[RecapEntry],
     open_questions: Sequence[QuestionLine] = (),
+    learning: MemberWeek | None = None,
 ) -> list[Part]:
-    """A member's weekly digest (DM): their topics' and tags' top links, and open questions."""
+    """A member's weekly digest (DM): their topics' and tags' top links, their own week in the
+    learning log, and open questions."""
     title = shorten(f"📬 Your weekly digest from {guild_name}", TITLE_LIMIT)
     blocks = [entry_text(guild_id, e) for e in entries] or ["Nothing new in your topics this week."]
+    if learning is not None and (line := own_week_line(learning)):
+        blocks.append(line)
     sections = [(title, blocks)]
     if open_questions:
         sections.append(

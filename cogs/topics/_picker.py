@@ -132,11 +132,17 @@ class PickerItems:
     async def mine(self, interaction: discord.Interaction[Any]) -> None:
         guild_id = guild_of(interaction).id
         topics = await self.service.followed_by(guild_id, interaction.user.id)
+        # Where the member stands on the paths they started (the learning log's levels).
+        levels = await interaction.client.services.paths.levels(guild_id, interaction.user.id)
         text = (
             "You follow: " + ", ".join(f"**{safe_text(t.name, 100)}**" for t in topics)
             if topics
             else "You don't follow any topic yet: pick some in the menus."
         )
+        if levels:
+            text += "\nYour paths: " + ", ".join(
+                f"**{safe_text(lv.topic_name, 100)}** {lv.label}" for lv in levels
+            )
         await interaction.response.send_message(shorten(text, 2000), ephemeral=True)
 
     async def browse(self, interaction: discord.Interaction[Any], page: int) -> None:

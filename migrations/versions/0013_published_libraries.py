@@ -1,7 +1,7 @@
 """site: which guilds publish their library on the web, under which slug
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 06:00:00
 
 `/mod library publish on` gives the guild an unguessable slug for its pages and feeds; the row
@@ -16,7 +16,7 @@ from alembic import op
 import bot.models.base
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
