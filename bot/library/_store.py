@@ -17,7 +17,6 @@ from sqlalchemy import (
     Result,
     Select,
     String,
-    Table,
     Text,
     bindparam,
     func,
@@ -40,7 +39,7 @@ from bot.library.models import (
 )
 from bot.library.records import Resource, ShareRef
 from bot.library.urls import Link
-from bot.models.base import Base
+from bot.models.base import table_of
 from bot.sqlite_driver import SQLiteStatement, run_in_thread
 
 MAX_SEARCH_TEXT = 4000
@@ -57,17 +56,11 @@ def clean_optional(text: str | None, limit: int, what: str) -> str | None:
     return text or None
 
 
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
 # Shares are written through Core, not the unit of work: one statement per table, no flush, no
 # re-reading of what the transaction just wrote, each statement compiled once and then cached.
-_RESOURCES = _table(LibraryResource)
-_SHARES = _table(LibraryShare)
-_TAGS = _table(LibraryTag)
+_RESOURCES = table_of(LibraryResource)
+_SHARES = table_of(LibraryShare)
+_TAGS = table_of(LibraryTag)
 _INSERT_SHARE = insert(_SHARES)
 _INSERT_TAGS = insert(_TAGS)
 _RESOURCE_KEYS = (

@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from bot.clock import Clock
 from bot.database import SessionFactory
+from bot.models.base import table_of
 from bot.scheduling.claims import Plan, insert_new, move_on
 from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.outbox import Outbox
@@ -85,6 +86,21 @@ class _Claim:
     recovered: bool = False
     # `schedules.next_run_at` as the claim left it: releasing the slot moves it back only if so.
     following: datetime | None = None
+
+
+# One executemany for a batch of outcomes. Core, not the ORM's bulk update by primary key: a run
+# whose schedule was deleted meanwhile (its rows go with it) matches nothing, which must not fail
+# the others.
+_RUNS = table_of(ScheduleRun)
+FINISH_RUN = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("run_id"))
+    .values(
+        status=bindparam("outcome"),
+        note=bindparam("outcome_note"),
+        finished_at=bindparam("finished"),
+    )
+)
 
 
 @dataclass
@@ -374,8 +390,8 @@ class Runner:
             self._started.pop(claim.run_id, None)
             raise
         try:
-            values = {"id": claim.run_id, "status": status, "note": note[:500]}
-            await self._record(_Finish({**values, "finished_at": self._clock.now()}))
+            values = {"run_id": claim.run_id, "outcome": status, "outcome_note": note[:500]}
+            await self._record(_Finish({**values, "finished": self._clock.now()}))
             target = report.done if status == "done" else report.failed
             target.append((claim.schedule.id, claim.slot_at))
             if status == "failed":
@@ -401,8 +417,7 @@ class Runner:
             batch, self._finishing = self._finishing, []
             try:
                 async with self._sessions() as session, session.begin():
-                    # ORM bulk UPDATE by primary key: one executemany for the batch.
-                    await session.execute(update(ScheduleRun), [f.values for f in batch])
+                    await session.execute(FINISH_RUN, [f.values for f in batch])
             except BaseException:
                 self._finishing[:0] = [f for f in batch if f is not finish]
                 raise

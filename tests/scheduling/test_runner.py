@@ -133,6 +133,36 @@ async def test_a_pass_that_read_a_slot_another_process_claimed_runs_only_the_oth
     assert sorted(slot.schedule.id for slot in recorder.slots) == sorted([taken, free])
 
 
+async def test_a_run_whose_schedule_is_deleted_meanwhile_fails_no_other_run(
+    sessions: SessionFactory, clock: FakeClock
+) -> None:
+    # Outcomes are written in batches: one that matches no row (its schedule, and the run with
+    # it, were deleted while it ran, as a one-off step deleting itself does) must not fail the
+    # batch, nor be reported as a failure.
+    service, recorder = ScheduleService(sessions, clock), Recorder()
+    gone, kept = [await daily(service, clock, f"daily at 13:{m:02d}") for m in (0, 10)]
+    both_started = asyncio.Event()
+    started: list[int] = []
+
+    async def handle(slot: SlotContext) -> str:
+        started.append(slot.schedule.id)
+        if len(started) == 2:
+            both_started.set()
+        await both_started.wait()  # both finish together: their outcomes share a batch
+        if slot.schedule.id == gone:
+            await service.delete(GUILD, gone, MOD)
+        return "ok"
+
+    registry = KindRegistry()
+    registry.register("test", handle, grace=timedelta(hours=2))
+    runner = Runner(sessions, clock, registry, report=recorder.report)
+    clock.advance(timedelta(hours=2))
+    report = await runner.run_due()
+    assert sorted(schedule for schedule, _ in report.done) == sorted([gone, kept])
+    assert [r.status for r in await service.runs(GUILD, kept)] == ["done"]
+    assert recorder.reports == []
+
+
 async def test_downtime_within_grace_posts_the_latest_slot_late_and_reports_the_rest(
     sessions: SessionFactory, clock: FakeClock
 ) -> None:
