@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import random
 import sys
@@ -86,6 +87,10 @@ async def _serve(kind: str, url: str, floor_size: int, ready: Any, stop: Any, re
         )
         site = Site(settings, services)
         await site.start()
+        # As the bot's setup_hook does once it has started: the heap that exists now (here,
+        # the seeding's) is out of the collector's reach.
+        gc.collect()
+        gc.freeze()
         port = site.port
         cleanup += [site.stop, engine.dispose]
     stalls: list[tuple[float, float]] = []  # (when, ms late) of every late timer
