@@ -237,6 +237,8 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_u
 def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
     # An up-to-date start trusts the files' own revision lines instead of importing Alembic.
     assert _heads_named_in_files() == head_revisions()
+    # Features built side by side each add a migration: they must form one chain.
+    assert len(head_revisions()) == 1
 
 
 async def test_a_start_on_an_up_to_date_database_never_imports_alembic(sqlite_url: str) -> None:
