@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -34,6 +33,7 @@ from bot.recap import builder, ranking
 from bot.recap.records import RecapEntry
 from bot.recap.window import parse_local_time, week_ending
 from bot.scheduling import OutboxScope, Recurrence, SchedulingCore, SlotContext
+from bot.scheduling.claims import claim_delivery
 from bot.scheduling.schedules import BOT_ACTOR
 from bot.tags import MAX_TAGS, normalise_tag
 from bot.topics.service import TopicService
@@ -235,25 +235,16 @@ class DigestService:
     ) -> bool:
         """Claim this member's digest of this week; False if it was claimed before, unless
         `resume` (a run taken over after a crash) finds the claim it left unfinished."""
-        if resume:
-            async with self._sessions() as session:
-                row = await session.get(DigestDelivery, (guild_id, user_id, week_end))
-            if row is not None and row.status == "claimed":
-                return True
-        try:
-            async with self._sessions() as session, session.begin():
-                session.add(
-                    DigestDelivery(
-                        guild_id=guild_id,
-                        user_id=user_id,
-                        week_end=week_end,
-                        status="claimed",
-                        claimed_at=self._clock.now(),
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        claim = DigestDelivery(
+            guild_id=guild_id,
+            user_id=user_id,
+            week_end=week_end,
+            status="claimed",
+            claimed_at=self._clock.now(),
+        )
+        return await claim_delivery(
+            self._sessions, claim, (guild_id, user_id, week_end), resume=resume
+        )
 
     async def delivered(
         self, guild_id: int, user_id: int, week_end: datetime, status: str, items: int

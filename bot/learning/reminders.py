@@ -13,7 +13,6 @@ from contextlib import suppress
 from datetime import date, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.database import SessionFactory
@@ -27,6 +26,7 @@ from bot.members.models import MemberProfile
 from bot.members.service import member_zone
 from bot.recap.window import parse_local_time
 from bot.scheduling import OutboxScope, Recurrence, SchedulingCore, SlotContext
+from bot.scheduling.claims import claim_delivery
 from bot.scheduling.schedules import BOT_ACTOR
 
 REMINDER_KIND = "learning.reminder"
@@ -131,25 +131,14 @@ class ReminderService:
     async def claim(self, guild_id: int, user_id: int, day: date, *, resume: bool = False) -> bool:
         """Claim the member's reminder of this local day; False if it was claimed before, unless
         `resume` (a run taken over after a crash) finds the claim it left unfinished."""
-        if resume:
-            async with self._sessions() as session:
-                row = await session.get(LearningReminder, (guild_id, user_id, day))
-            if row is not None and row.status == "claimed":
-                return True
-        try:
-            async with self._sessions() as session, session.begin():
-                session.add(
-                    LearningReminder(
-                        guild_id=guild_id,
-                        user_id=user_id,
-                        local_day=day,
-                        status="claimed",
-                        claimed_at=self._clock.now(),
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        claim = LearningReminder(
+            guild_id=guild_id,
+            user_id=user_id,
+            local_day=day,
+            status="claimed",
+            claimed_at=self._clock.now(),
+        )
+        return await claim_delivery(self._sessions, claim, (guild_id, user_id, day), resume=resume)
 
     async def delivered(self, guild_id: int, user_id: int, day: date, status: str) -> None:
         async with self._sessions() as session, session.begin():

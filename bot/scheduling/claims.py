@@ -6,12 +6,16 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, literal, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
+from bot.database import SessionFactory
+from bot.models.base import Base
 from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.schedules import ScheduleInfo
 
@@ -55,3 +59,23 @@ def insert_new(dialect: str) -> ReturningInsert[int, int, datetime]:
         .on_conflict_do_nothing(index_elements=["schedule_id", "slot_at"])
         .returning(ScheduleRun.id, ScheduleRun.schedule_id, ScheduleRun.slot_at)
     )
+
+
+async def claim_delivery(
+    sessions: SessionFactory, claim: Base, key: tuple[Any, ...], *, resume: bool
+) -> bool:
+    """Insert `claim` (a row whose `status` is "claimed", keyed by `key`) before a delivery that
+    must happen once (a member's digest of a week, a reminder of a day); False if the key was
+    claimed before, unless `resume` (a run taken over after a crash) finds that claim
+    unfinished."""
+    if resume:
+        async with sessions() as session:
+            found = await session.get(type(claim), key)
+        if found is not None and getattr(found, "status", None) == "claimed":
+            return True
+    try:
+        async with sessions() as session, session.begin():
+            session.add(claim)
+    except IntegrityError:
+        return False
+    return True
