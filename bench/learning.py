@@ -159,7 +159,11 @@ async def bench(url: str, members: int, runs: int) -> None:
     # one full garbage collection of that heap stalls the loop for 100-220 ms mid-measurement.
     gc.collect()
     gc.freeze()
-    await asyncio.to_thread(heatmap.warm_up)  # as the cog does when it loads
+    today = NOW.date()
+    began = time.perf_counter()
+    await asyncio.to_thread(heatmap.heatmap_png, {}, today, 1)
+    await asyncio.to_thread(heatmap.topic_weeks_png, [today], {"": [1]})
+    first_pictures = (time.perf_counter() - began) * 1000
     tick = asyncio.create_task(ticker())
     await asyncio.sleep(2.0)  # nothing else running: the machine's own scheduling noise
     idle_stall, stall = stall, 0.0
@@ -187,6 +191,7 @@ async def bench(url: str, members: int, runs: int) -> None:
     line("/learn log p99", pct(logs, 0.99), "log p99")
     line("/learn progress p50 (query + PNGs)", statistics.median(progress))
     line("/learn progress p99 (query + PNGs)", pct(progress, 0.99), "progress p99")
+    line("first pictures (font and encoder load)", first_pictures)
     line("event-loop stall, idle (machine noise)", idle_stall)
     line("event-loop stall, logging", stall_during_logs)
     line("event-loop stall, pictures rendering", stall, "event-loop stall")

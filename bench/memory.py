@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/memory.py [--members 10000]
 
-The local Discord emulator serves one guild of that many members. Two fresh processes connect to
-it in turn, each with the bot's intents and message cache: a bare discord.py client (the floor)
-and the bot as `plnbot run` starts it on an up-to-date SQLite database (cogs, schedules). Each
-reports its RSS once connected with every member cached, and after its imports alone.
-Target: bot <= 1.5x the bare client.
+The local Discord emulator serves one guild of that many members. Three fresh processes connect
+to it in turn, each with the bot's intents and message cache: a bare discord.py client (the
+floor); the same client having imported the rest of the required stack (SQLAlchemy's asyncio ORM
+and both dialects, pydantic, aiosqlite, APScheduler) and done nothing with it, which is what any
+bot on this stack carries; and the bot as `plnbot run` starts it on an up-to-date SQLite database
+(cogs, schedules). Each reports its RSS once connected with every member cached, and after its
+imports alone. Target: bot <= 1.5x the bare client.
 """
 
 from __future__ import annotations
@@ -37,10 +39,29 @@ def rss_mib() -> float:
 # --- the two clients, each in a process of its own ----------------------------------------------
 
 
-async def bare_client(api: str, gateway: str, token: str, members: int) -> dict[str, float]:
+# What the user chose beside discord.py, imported as the bot imports it.
+STACK = (
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.sqlite",
+    "sqlalchemy.dialects.postgresql",
+    "pydantic",
+    "aiosqlite",
+    "apscheduler.schedulers.asyncio",
+)
+
+
+async def bare_client(
+    api: str, gateway: str, token: str, members: int, stack: bool = False
+) -> dict[str, float]:
+    import importlib
+
     import discord
     import yarl
 
+    if stack:
+        for module in STACK:
+            importlib.import_module(module)
     imported = rss_mib()
     discord.http.Route.BASE = api
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
@@ -145,14 +166,22 @@ async def parent(members: int) -> None:
             await engine.dispose()
             # The emulator answers from this process: run the children off its event loop.
             bare = await asyncio.to_thread(child, "bare", urls, members, database)
+            stack = await asyncio.to_thread(child, "stack", urls, members, database)
             bot = await asyncio.to_thread(child, "bot", urls, members, database)
-    ratio = bot["connected"] / bare["connected"]
     print(f"resident memory with a {members:,}-member guild (target: bot <= 1.5x the floor)")
-    print(f"  floor, bare discord.py client: {bare['connected']:6.1f} MiB")
-    print(f"  the bot (SQLite):              {bot['connected']:6.1f} MiB   x{ratio:.2f}")
+    print(f"  floor, bare discord.py client:        {bare['connected']:6.1f} MiB")
     print(
-        f"  after imports alone: bare {bare['imported']:.1f} MiB, bot {bot['imported']:.1f} MiB "
-        f"(+{bot['imported'] - bare['imported']:.1f} MiB)"
+        f"  the same with the stack imported:     {stack['connected']:6.1f} MiB   "
+        f"x{stack['connected'] / bare['connected']:.2f}"
+    )
+    print(
+        f"  the bot (SQLite):                     {bot['connected']:6.1f} MiB   "
+        f"x{bot['connected'] / bare['connected']:.2f} (x{bot['connected'] / stack['connected']:.2f}"
+        " of the stack's)"
+    )
+    print(
+        f"  after imports alone: bare {bare['imported']:.1f} MiB, stack "
+        f"{stack['imported']:.1f} MiB, bot {bot['imported']:.1f} MiB"
     )
 
 
@@ -160,7 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--smoke", action="store_true", help="500 members, for CI")
-    parser.add_argument("--child", choices=["bare", "bot"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["bare", "stack", "bot"], help=argparse.SUPPRESS)
     parser.add_argument("--urls", help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -169,8 +198,10 @@ def main() -> None:
         asyncio.run(parent(members))
         return
     urls = json.loads(args.urls)
-    if args.child == "bare":
-        figures = asyncio.run(bare_client(urls["api"], urls["gateway"], urls["token"], members))
+    if args.child in ("bare", "stack"):
+        figures = asyncio.run(
+            bare_client(urls["api"], urls["gateway"], urls["token"], members, args.child == "stack")
+        )
     else:
         figures = asyncio.run(
             the_bot(urls["api"], urls["gateway"], urls["token"], members, args.database)

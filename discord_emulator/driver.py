@@ -455,8 +455,9 @@ class Driver:
 
         return await self._wait(found, f"a message in #{channel.name}")
 
-    async def wait_for_bot_ready(self) -> None:
-        """Until a gateway session has received READY and every GUILD_CREATE."""
+    async def wait_for_bot_ready(self, limit: float | None = None) -> None:
+        """Until a gateway session has received READY and every GUILD_CREATE; `limit` replaces
+        the usual wait for a bot process that first has to start (and migrate)."""
 
         def ready() -> bool:
             return any(
@@ -464,7 +465,8 @@ class Driver:
                 for s in self.hub.sessions.values()
             )
 
-        await self._wait(ready, "the bot's gateway session to be READY")
+        what = "the bot's gateway session to be READY"
+        await self.state.wait_until(ready, limit or self.wait_timeout, what)
 
     # --- reading -----------------------------------------------------------------------------
 

@@ -80,7 +80,7 @@ async def test_run_connects_reports_healthy_and_stops_cleanly_on_sigterm(
         return await asyncio.to_thread(heartbeat.exists)
 
     try:
-        await emulator.wait_for_bot_ready()
+        await emulator.wait_for_bot_ready(READY_TIMEOUT)  # a new process, migrating first
         await eventually(heartbeat_written)
         health = await plnbot("health", cwd=tmp_path, env=env)
         assert health.code == 0 and "Healthy" in health.out
@@ -107,7 +107,7 @@ async def test_run_with_an_unwritable_heartbeat_logs_it_once_and_stops_on_the_fi
     assert bot.stderr is not None
     logged: list[str] = []
     try:
-        await emulator.wait_for_bot_ready()
+        await emulator.wait_for_bot_ready(READY_TIMEOUT)  # a new process, migrating first
         async with asyncio.timeout(READY_TIMEOUT):
             while not any("heartbeat file" in line for line in logged):
                 logged.append((await bot.stderr.readline()).decode())

@@ -265,6 +265,23 @@ async def test_a_start_on_an_up_to_date_database_never_imports_alembic(sqlite_ur
     assert out.decode().strip() == "False"
 
 
+async def test_starting_the_bot_loads_no_library_a_rare_command_needs() -> None:
+    # Pillow (pictures), BeautifulSoup with lxml (page titles, feed discovery), feedparser and
+    # defusedxml (feeds, OPML) add about 13 MiB to every bot; each loads on its first use.
+    program = (
+        "import importlib, sys\n"
+        "from bot.app import EXTENSIONS\n"
+        "for name in EXTENSIONS: importlib.import_module(name)\n"
+        "print(sorted({'PIL', 'bs4', 'lxml', 'feedparser', 'defusedxml'} & set(sys.modules)))\n"
+    )
+    done = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", program, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await done.communicate()
+    assert done.returncode == 0
+    assert out.decode().strip() == "[]"
+
+
 async def test_a_quick_read_on_sqlite_sees_what_was_just_committed(sqlite_url: str) -> None:
     # The loop reader is a connection of its own: it must never serve a stale snapshot.
     engine = create_engine(sqlite_url)

@@ -7,15 +7,17 @@ import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urljoin, urlsplit
-
-from bs4 import BeautifulSoup
 
 from bot.errors import UserFacingError
 from bot.feeds.parsing import NotAFeed, ParsedFeed, parse_feed
 from bot.settings import FeedSettings
 from bot.web.fetcher import BlockedAddress, FetchedPage, FetchError, SafeFetcher
+from bot.web.html import read_html
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 YOUTUBE_ORIGIN = "https://www.youtube.com"
 YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com"})
@@ -150,7 +152,7 @@ class Discovery:
 
 
 def _soup(page: FetchedPage) -> BeautifulSoup:
-    return BeautifulSoup(page.body, "html.parser", from_encoding=page.charset)
+    return read_html(page.body, page.charset)
 
 
 def linked_feeds(page: FetchedPage) -> list[str]:

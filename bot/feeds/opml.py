@@ -12,9 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
-
 from bot.errors import UserFacingError
 
 MAX_OUTLINES = 2000
@@ -29,6 +26,10 @@ class Outline:
 
 def parse_opml(data: bytes) -> list[Outline]:
     """Every feed (`<outline xmlUrl=…>`, at any depth) in the file, in order, once each."""
+    # Imported on an upload, not at start-up: few servers ever import OPML.
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
     try:
         root = SafeET.fromstring(data)
     except (ET.ParseError, DefusedXmlException, ValueError):

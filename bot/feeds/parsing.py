@@ -13,14 +13,12 @@ import calendar
 import hashlib
 import multiprocessing
 import re
-import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from bot.web.html import read_html
 
 SUMMARY_LENGTH = 300
 TITLE_LENGTH = 250
@@ -69,9 +67,7 @@ def plain_text(html: str, limit: int = SUMMARY_LENGTH) -> str:
     """HTML to one line of plain text (a real parser, so no tag or entity leaks through)."""
     if not html:
         return ""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        text = BeautifulSoup(html, "html.parser").get_text(" ", strip=True)
+    text = read_html(html).get_text(" ", strip=True)
     text = _SPACES.sub(" ", text).strip()
     if len(text) <= limit:
         return text
@@ -138,6 +134,10 @@ def parse_feed(body: bytes, url: str) -> ParsedFeed:
 
     A malformed but readable feed (feedparser's `bozo`) is read as far as it goes.
     """
+    # Imported on first parse: usually in the parsing worker, so a bot process without feed
+    # previews never carries it.
+    import feedparser
+
     parsed = feedparser.parse(body, response_headers={"content-location": url})
     if not parsed.get("version") and not parsed.entries:
         raise NotAFeed("this is not a feed (RSS or Atom)")

@@ -163,14 +163,6 @@ def topic_weeks_png(
     return _png(image)
 
 
-def warm_up() -> None:
-    """Load the font, the PNG encoder and the cached layers once (about 20 ms), e.g. at start-up
-    in a thread, so no member's first picture pays for them."""
-    today = date.today()
-    heatmap_png({}, today, 1)
-    topic_weeks_png([today], {"": [1]})
-
-
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)

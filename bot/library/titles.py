@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
-
-from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
-
 from bot.clean import clean_text
+from bot.web.html import read_html
 
 MAX_TITLE = 300
 
@@ -15,9 +12,7 @@ def extract_title(body: bytes, charset: str | None = None) -> str | None:
     head_end = body.lower().find(b"</head>")
     if head_end != -1:
         body = body[: head_end + 7]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(body, "html.parser", from_encoding=charset)
+    soup = read_html(body, charset)
     for attribute, name in (("property", "og:title"), ("name", "twitter:title")):
         tag = soup.find("meta", attrs={attribute: name})
         content = tag.get("content") if tag is not None else None

@@ -12,7 +12,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import PLNBot
-from bot.learning import heatmap
 from bot.learning.records import Progress
 from bot.learning.reminders import DMS_CLOSED, REMINDER_GRACE, REMINDER_KIND, ReminderSlots
 from bot.learning.service import MAX_MINUTES, MIN_MINUTES
@@ -65,7 +64,6 @@ class Learn(commands.GroupCog, group_name="learn", group_description="Your learn
             listed=False,
             concurrency=4,
         )
-        await asyncio.to_thread(heatmap.warm_up)
 
     async def cog_unload(self) -> None:
         self.core.registry.unregister(REMINDER_KIND)
@@ -232,6 +230,10 @@ def _pictures(
     progress: Progress, weeks: list[date], topic_minutes: dict[str, list[int]]
 ) -> dict[str, bytes]:
     """The PNGs, in a worker thread: the heatmap always, the topic chart when topics were used."""
+    # Pillow loads with the first picture (about 20 ms, once), not at start-up: it adds about
+    # 5 MiB that a bot whose members never ask for their progress should not carry.
+    from bot.learning import heatmap
+
     files = {HEATMAP: heatmap.heatmap_png(progress.days, progress.today, progress.goal)}
     if any(name for name in topic_minutes):
         files[TOPICS_CHART] = heatmap.topic_weeks_png(weeks, topic_minutes)

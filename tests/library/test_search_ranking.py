@@ -6,10 +6,12 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import text
 
 from bot.clock import FakeClock
 from bot.database import create_engine, create_session_factory, migrate_to_head
+from bot.library import search
 from bot.library.search import (
     SQLITE_BM25,
     SQLITE_TERM_FREQUENCY,
@@ -62,3 +64,39 @@ def test_term_frequency_scoring_is_chosen_for_one_very_common_word_only() -> Non
     # Spread over the newest 100,000 rows: ~20,000 matches, which bm25 counts quickly.
     assert not sqlite_ranks_by_term_frequency(one, 900_000, 1_000_000, 2000)
     assert not sqlite_ranks_by_term_frequency(one, None, 1_000_000, 2000)  # fewer than 2,000
+
+
+@pytest.mark.postgres
+async def test_a_postgres_prefix_search_ranks_the_newest_window_and_looks_back_when_it_is_thin(
+    postgres_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A window of the 10 newest resources stands in for the real 20,000.
+    monkeypatch.setattr(search, "POSTGRES_PREFIX_WINDOW", 10)
+    engine = create_engine(postgres_url)
+    await migrate_to_head(engine)
+    library = LibraryService(create_session_factory(engine), clock)
+    # The old ones match `gun*` four times each, so they would rank first if they were candidates.
+    titles = ["gundam gunpla gunbuster gundam"] * 4 + ["reading notes"] * 20 + ["gunnar maths"] * 5
+    ids: dict[str, list[int]] = {}
+    for number, title in enumerate(titles):
+        clock.advance(timedelta(minutes=1))
+        shared = await library.share(GUILD, 1, 2, f"https://{number}.example/", title=title)
+        ids.setdefault(title.split()[0], []).append(shared.resource.id)
+    clock.advance(timedelta(minutes=1))
+
+    async def found(query: str, limit: int) -> set[int]:
+        return {r.id for r in await library.search(GUILD, query, limit=limit)}
+
+    try:
+        # A page of 3 fills from the window: the old gundam posts are not candidates.
+        assert await found("gun*", 3) <= set(ids["gunnar"])
+        assert len(await found("gun*", 3)) == 3
+        # A page of 50 does not: the search looks further back and finds every match.
+        assert await found("gun*", 50) == set(ids["gunnar"] + ids["gundam"])
+        # A prefix only old resources match is found, however many newer ones there are.
+        assert len(await found("gund*", 3)) == 3
+        assert await found("gund*", 50) == set(ids["gundam"])
+        # Whole words are not windowed.
+        assert await found("gundam", 50) == set(ids["gundam"])
+    finally:
+        await engine.dispose()
