@@ -5,8 +5,8 @@
 
 Builds a library per size with Zipf-distributed words (titles, notes, tags), then prints, in one
 run, the service-level figures (LibraryService.search through SQLAlchemy, p50/p99) next to the
-raw floor (plain sqlite3 running the same FTS5 statements; on PostgreSQL, plain asyncpg running
-the same ranking statement), tag autocomplete p99, and the ingest
+raw floor (the same statements on plain sqlite3 or asyncpg: the ranking, then the results
+loaded for display), tag autocomplete p99, and the ingest
 rate of /share-style writes (each share its own transaction) with commit p99.
 Targets at 10^6: every search class p99 <= 50 ms, autocomplete p99 <= 20 ms, ingest >= 500/s.
 """
@@ -32,11 +32,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _fresh import fresh_postgres
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from bot.clock import FakeClock
 from bot.database import create_engine, create_session_factory, migrate_to_head
-from bot.library._store import NewShare
+from bot.library._store import _VIEWS_OF, NewShare, _new_link_postgresql
 from bot.library._store import _write_new_sqlite as write_new_sqlite
 from bot.library.search import (
     POSTGRES_PREFIX_WINDOW,
@@ -249,8 +250,17 @@ async def timed(run: Callable[[], Awaitable[object]], samples: list[float]) -> N
     samples.append((time.perf_counter() - started) * 1000)
 
 
+def views_statement(dialect: Any, ids: list[int]) -> tuple[str, list[object]]:
+    """The statement that loads the results for display, as the service sends it for `ids`."""
+    statement = _VIEWS_OF.params(guild_id=GUILD, ids=ids)
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    every = compiled.construct_params()
+    return str(compiled), [every[name] for name in compiled.positiontup or []]
+
+
 def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
-    """The same two FTS5 statements the service runs, in plain sqlite3 (ms)."""
+    """The statements the service runs, in plain sqlite3 (ms): the two FTS5 ones, then the
+    results loaded for display."""
     db = sqlite3.connect(path)
     try:
         words = parse_query(query)
@@ -261,7 +271,7 @@ def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
         scoring = SQLITE_BM25
         if sqlite_ranks_by_term_frequency(words, floor, newest, candidates):
             scoring = SQLITE_TERM_FREQUENCY
-        db.execute(
+        ids = db.execute(
             f"SELECT library_resources.id FROM library_resources JOIN ({scoring}) AS matched "
             "ON library_resources.id = matched.rid "
             "WHERE library_resources.guild_id = :guild AND library_resources.deleted_at IS NULL "
@@ -269,7 +279,13 @@ def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
             "library_resources.id DESC LIMIT 50",
             parameters | {"floor": floor or 0, "today": today},
         ).fetchall()
-        return (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
+        if ids:
+            sql, values = views_statement(sqlite_dialect(), [rid for (rid,) in ids])
+            started = time.perf_counter()
+            db.execute(sql, values).fetchall()
+            elapsed += time.perf_counter() - started
+        return elapsed * 1000
     finally:
         db.close()
 
@@ -277,8 +293,9 @@ def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
 async def postgres_floor(
     url: str, queries: list[str], candidates: int, today: float
 ) -> list[float]:
-    """The ranking statement the service sends for each query, replayed on plain asyncpg (ms),
-    planned per run as the bot's sessions plan it."""
+    """The statements the service sends for each query (the ranking, then the results loaded
+    for display), replayed on plain asyncpg (ms), planned per run as the bot's sessions plan
+    it."""
     import asyncpg  # type: ignore[import-untyped]  # the postgres extra
 
     engine = create_engine(url)
@@ -304,8 +321,14 @@ async def postgres_floor(
             every = compiled.construct_params(given)
             values = [every[name] for name in compiled.positiontup or []]
             started = time.perf_counter()
-            await connection.fetch(str(compiled), *values)
-            samples.append((time.perf_counter() - started) * 1000)
+            ids = [rid for (rid,) in await connection.fetch(str(compiled), *values)]
+            elapsed = time.perf_counter() - started
+            if ids:
+                sql, view_values = views_statement(dialect, ids)
+                started = time.perf_counter()
+                await connection.fetch(sql, *view_values)
+                elapsed += time.perf_counter() - started
+            samples.append(elapsed * 1000)
     finally:
         await connection.close()
     return samples
@@ -452,11 +475,13 @@ async def run_figures(
     for batch in ("cold", "warm"):
         rate = await ingest(library, words, tags, rng, 1, prefix=f"https://{batch}.example")
         line = f"share ingest ({batch})"
+        floor_prefix = f"https://floor-{batch}.example"
         if path is not None:
-            floor = ingest_floor(path, words, tags, rng, prefix=f"https://floor-{batch}.example")
+            floor = ingest_floor(path, words, tags, rng, prefix=floor_prefix)
             print(f"{line:24} {rate}; floor (sqlite3, the same statements) {floor:.0f}/s")
         else:
-            print(f"{line:24} {rate}")
+            floor = await postgres_ingest_floor(url, words, tags, rng, prefix=floor_prefix)
+            print(f"{line:24} {rate}; floor (asyncpg, the same statement) {floor:.0f}/s")
     rate = await ingest(library, words, tags, rng, 8, prefix="https://ingest8.example")
     print(f"{'  8 members at once':24} {rate}")
     await engine.dispose()
@@ -525,6 +550,54 @@ def ingest_floor(
         write_new_sqlite(values, chosen, share, db, commit=True)
     rate = count / (time.perf_counter() - started)
     db.close()
+    return rate
+
+
+async def postgres_ingest_floor(
+    url: str, words: list[str], tags: list[str], rng: random.Random, *, prefix: str
+) -> float:
+    """The statement a new share sends on PostgreSQL (resource, tags and first share in one),
+    each share its own transaction, on plain asyncpg: shares per second."""
+    import asyncpg  # type: ignore[import-untyped]  # the postgres extra
+
+    engine = create_engine(url)
+    compiled = _new_link_postgresql().compile(dialect=engine.dialect)
+    await engine.dispose()
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    count = 1000
+    try:
+        statement = await connection.prepare(str(compiled))
+        started = time.perf_counter()
+        for n in range(count):
+            title = " ".join(rng.choices(words[:5000], k=6))
+            chosen = sorted(set(rng.sample(tags[:50], 2)))
+            link = f"{prefix}/{n}"
+            text = search_text_for(title, [None], link, chosen)
+            given = {
+                "guild_id": GUILD,
+                "canonical_url": link,
+                "url": link,
+                "domain": prefix.removeprefix("https://"),
+                "title": title,
+                "title_source": "member",
+                "note": None,
+                "first_sharer_id": 42,
+                "first_shared_at": START + timedelta(days=701),
+                "search_text": text,
+                "vector_text": text,
+                "tags": chosen,
+                "member_is_bot": False,
+                "channel_id": 5,
+                "message_id": None,
+                "source": "command",
+            }
+            every = compiled.construct_params(given)
+            async with connection.transaction():
+                await statement.fetch(*[every[name] for name in compiled.positiontup or []])
+        rate = count / (time.perf_counter() - started)
+    finally:
+        await connection.close()
     return rate
 
 

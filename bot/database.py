@@ -6,6 +6,7 @@ import ast
 import asyncio
 import functools
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 from bot import sqlite_driver
 from bot.errors import StartupError
@@ -44,10 +46,14 @@ POSTGRES_SESSION_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 # A pre-ping would cost three round trips (BEGIN, ";", ROLLBACK) on every checkout. Instead a
 # checkout refuses a connection whose socket asyncpg already saw close (a server restart or a
-# terminated backend: no round trip), a connection is retired after this many seconds (a
-# firewall that drops idle connections silently), and SQLAlchemy invalidates the pool when a
-# statement fails on a lost connection, so at most the one operation that met it fails.
+# terminated backend: no round trip); a connection that sat idle in the pool for over a minute is
+# pinged first (one round trip, bounded), since that is when a firewall or NAT drops connections
+# without a word and the first statement would otherwise wait on a dead socket; a connection is
+# retired after half an hour; and SQLAlchemy invalidates the pool when a statement fails on a
+# lost connection. A busy bot's connections are never idle that long, so it pays no pings.
 POSTGRES_POOL_RECYCLE_SECONDS = 1800
+POSTGRES_IDLE_PING_SECONDS = 60.0
+POSTGRES_PING_TIMEOUT_SECONDS = 5.0
 
 
 def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -> AsyncEngine:
@@ -70,7 +76,8 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
                 "installed. Install the bot with its postgres extra: "
                 "pip install 'pln-bot[postgres]'."
             ) from exc
-        event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+        event.listen(engine.sync_engine, "checkin", _note_checkin)
+        event.listen(engine.sync_engine, "checkout", _refuse_dead_connection)
         return engine
     path = sqlite_path(url)
     if path is not None and create_folder:
@@ -151,11 +158,27 @@ def _add_loop_reader(engine: AsyncEngine, path: Path) -> None:
     event.listen(engine.sync_engine, "engine_disposed", close_reader)
 
 
-def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["idle_since"] = time.monotonic()
+
+
+def _refuse_dead_connection(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Raising DisconnectionError makes the pool discard the connection and check out (or open)
+    another."""
     # The adapted asyncpg connection keeps the driver's connection as `_connection`.
-    if dbapi_connection._connection.is_closed():
-        # The pool discards it and checks out (or opens) another.
+    driver = dbapi_connection._connection
+    if driver.is_closed():
         raise DisconnectionError("the server closed this connection")
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < POSTGRES_IDLE_PING_SECONDS:
+        return
+    try:
+        # Checkout runs in SQLAlchemy's greenlet for the async engine, as its own pre-ping does.
+        await_only(driver.execute(";", timeout=POSTGRES_PING_TIMEOUT_SECONDS))
+    except Exception as exc:  # whatever stops `;` from answering, the connection is no good
+        driver.terminate()  # no goodbye on a socket nobody answers
+        raise DisconnectionError(f"an idle connection did not answer: {exc!r}") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -12,8 +12,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, bindparam, event, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import database
 from bot.database import (
     QuickRead,
     _heads_named_in_files,
@@ -232,6 +234,90 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_u
     finally:
         await engine.dispose()
         await admin.dispose()
+
+
+class SilentLine:
+    """A TCP relay on loopback to the PostgreSQL server that can go silent: existing
+    connections stay open but nothing crosses any more, as when a firewall or NAT forgets an
+    idle connection. New connections still get through."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.speaking = asyncio.Event()
+        self.speaking.set()
+        self.url_port = 0
+        self._server: asyncio.Server | None = None
+        self._relays: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> SilentLine:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url_port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._relays:
+            task.cancel()
+        await asyncio.gather(*self._relays, return_exceptions=True)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        # A connection made while the line is silent is a new one, which works.
+        joined_silent = not self.speaking.is_set()
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            while data := await source.read(65536):
+                if not joined_silent:
+                    await self.speaking.wait()  # held back, and the line stays open
+                sink.write(data)
+                await sink.drain()
+            sink.close()  # one side hung up: so does the relay
+
+        for task in (pump(reader, up_writer), pump(up_reader, writer)):
+            self._relays.add(asyncio.ensure_future(task))
+
+
+@pytest.mark.postgres
+async def test_a_connection_idle_past_the_threshold_that_went_silent_is_replaced(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing tells the driver such a connection is dead; without the ping, the next operation
+    # would wait on it for TCP's own timeout (many minutes).
+    monkeypatch.setattr(database, "POSTGRES_IDLE_PING_SECONDS", 0.0)  # every checkout is "idle"
+    monkeypatch.setattr(database, "POSTGRES_PING_TIMEOUT_SECONDS", 0.5)
+    server = make_url(postgres_url)
+    async with SilentLine(server.host or "127.0.0.1", server.port or 5432) as line:
+        engine = create_engine(server.set(port=line.url_port).render_as_string(False))
+        sessions = create_session_factory(engine)
+        try:
+            async with sessions() as session:
+                pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            line.speaking.clear()
+            async with asyncio.timeout(10):
+                async with sessions() as session:
+                    new_pid = await session.scalar(text("SELECT pg_backend_pid()"))
+            assert new_pid is not None and new_pid != pid
+        finally:
+            line.speaking.set()
+            await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_connection_back_in_the_pool_a_moment_ago_is_not_pinged(
+    postgres_url: str,
+) -> None:
+    engine = create_engine(postgres_url)
+    queries: list[str] = []
+    _log_simple_queries(engine, queries)
+    sessions = create_session_factory(engine)
+    try:
+        for _ in range(3):
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+        assert ";" not in queries  # the ping is a simple-protocol ";"
+    finally:
+        await engine.dispose()
 
 
 def test_the_heads_read_from_the_migration_files_are_alembics() -> None:

@@ -149,6 +149,7 @@ async def add_resource(
     takes SQLite's write lock at once (a lookup first would start a read transaction that cannot
     become a write if another writer commits in between).
     """
+    tags = _in_lock_order(tags)
     text = search_text_for(title, [note], link.canonical, tags)
     values = {
         "guild_id": guild_id,
@@ -282,9 +283,17 @@ async def add_tags(
     """Give a resource tags it does not carry yet (migration 0006's triggers count them)."""
     if not tags:
         return
-    await session.execute(
-        _INSERT_TAGS, [{"resource_id": resource_id, "tag": t, "guild_id": guild_id} for t in tags]
-    )
+    rows = [
+        {"resource_id": resource_id, "tag": t, "guild_id": guild_id} for t in _in_lock_order(tags)
+    ]
+    await session.execute(_INSERT_TAGS, rows)
+
+
+def _in_lock_order(tags: Sequence[str]) -> list[str]:
+    """Tags in the one order every writer inserts them: each moves its guild-wide count row
+    (migration 0006's triggers), and two shares locking those rows in opposite orders would
+    deadlock on PostgreSQL, which then fails one of them."""
+    return sorted(tags)
 
 
 async def add_share(session: AsyncSession, guild_id: int, resource_id: int, share: NewShare) -> int:

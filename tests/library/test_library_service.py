@@ -349,3 +349,28 @@ async def test_a_reshare_names_the_first_sharer_of_that_link(
     assert again.first_share is not None
     assert (again.first_share.member_id, again.first_share.channel_id) == (BOB, 12)
     assert again.first_share.shared_at == clock.now() - timedelta(hours=1)
+
+
+@pytest.mark.postgres
+async def test_members_sharing_at_once_with_the_same_tags_in_any_order_never_deadlock(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    # Each new tag moves its guild-wide count row: two shares taking those row locks in opposite
+    # orders would deadlock, and PostgreSQL would fail one of them.
+    engine = create_engine(postgres_url)
+    await migrate_to_head(engine)
+    library = LibraryService(create_session_factory(engine), clock)
+    await library.share(GUILD, 5, 1, "https://first.example/", tags="math science art")
+    orders = ["math science art", "art science math", "science art math", "art math science"]
+
+    async def member(member_id: int) -> None:
+        for n in range(60):
+            tags = orders[(n + member_id) % len(orders)]
+            await library.share(GUILD, 5, member_id, f"https://{member_id}.example/{n}", tags=tags)
+
+    try:
+        await asyncio.gather(*(member(member_id) for member_id in range(10, 16)))
+        counts = {tag.tag: tag.count for tag in await library.tag_counts(GUILD)}
+        assert counts == {"math": 361, "science": 361, "art": 361}
+    finally:
+        await engine.dispose()
