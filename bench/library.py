@@ -36,7 +36,12 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from bot.clock import FakeClock
-from bot.database import create_engine, create_session_factory, migrate_to_head
+from bot.database import (
+    SQLITE_MMAP_BYTES,
+    create_engine,
+    create_session_factory,
+    migrate_to_head,
+)
 from bot.library._store import _VIEWS_OF, NewShare, _new_link_postgresql
 from bot.library._store import _write_new_sqlite as write_new_sqlite
 from bot.library.search import (
@@ -252,16 +257,17 @@ async def timed(run: Callable[[], Awaitable[object]], samples: list[float]) -> N
 
 def views_statement(dialect: Any, ids: list[int]) -> tuple[str, list[object]]:
     """The statement that loads the results for display, as the service sends it for `ids`."""
-    statement = _VIEWS_OF.params(guild_id=GUILD, ids=ids)
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    every = compiled.construct_params()
-    return str(compiled), [every[name] for name in compiled.positiontup or []]
+    state = _VIEWS_OF.compile(dialect=dialect).construct_expanded_state(
+        {"guild_id": GUILD, "ids": ids}
+    )
+    return state.statement, list(state.positional_parameters)
 
 
 def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
     """The statements the service runs, in plain sqlite3 (ms): the two FTS5 ones, then the
     results loaded for display."""
     db = sqlite3.connect(path)
+    db.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")  # as the bot's connections read
     try:
         words = parse_query(query)
         match = fts5_match(words)
