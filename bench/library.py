@@ -263,37 +263,41 @@ def views_statement(dialect: Any, ids: list[int]) -> tuple[str, list[object]]:
     return state.statement, list(state.positional_parameters)
 
 
-def raw_floor(path: Path, query: str, candidates: int, today: float) -> float:
-    """The statements the service runs, in plain sqlite3 (ms): the two FTS5 ones, then the
-    results loaded for display."""
+def raw_floor(path: Path, queries: list[str], candidates: int, today: float) -> list[float]:
+    """The statements the service runs for each query, in plain sqlite3 (ms): the two FTS5
+    ones, then the results loaded for display; on one connection, as the bot's are pooled."""
     db = sqlite3.connect(path)
     db.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")  # as the bot's connections read
+    samples: list[float] = []
     try:
-        words = parse_query(query)
-        match = fts5_match(words)
-        started = time.perf_counter()
-        parameters = {"match": match, "guild": GUILD, "offset": candidates - 1}
-        floor, newest = db.execute(SQLITE_FLOOR, parameters).fetchone()
-        scoring = SQLITE_BM25
-        if sqlite_ranks_by_term_frequency(words, floor, newest, candidates):
-            scoring = SQLITE_TERM_FREQUENCY
-        ids = db.execute(
-            f"SELECT library_resources.id FROM library_resources JOIN ({scoring}) AS matched "
-            "ON library_resources.id = matched.rid "
-            "WHERE library_resources.guild_id = :guild AND library_resources.deleted_at IS NULL "
-            f"ORDER BY (matched.score * {recency_sql(SQLITE_EPOCH_DAYS)}) DESC, "
-            "library_resources.id DESC LIMIT 50",
-            parameters | {"floor": floor or 0, "today": today},
-        ).fetchall()
-        elapsed = time.perf_counter() - started
-        if ids:
-            sql, values = views_statement(sqlite_dialect(), [rid for (rid,) in ids])
+        for query in queries:
+            words = parse_query(query)
+            match = fts5_match(words)
             started = time.perf_counter()
-            db.execute(sql, values).fetchall()
-            elapsed += time.perf_counter() - started
-        return elapsed * 1000
+            parameters = {"match": match, "guild": GUILD, "offset": candidates - 1}
+            floor, newest = db.execute(SQLITE_FLOOR, parameters).fetchone()
+            scoring = SQLITE_BM25
+            if sqlite_ranks_by_term_frequency(words, floor, newest, candidates):
+                scoring = SQLITE_TERM_FREQUENCY
+            ids = db.execute(
+                f"SELECT library_resources.id FROM library_resources JOIN ({scoring}) AS matched "
+                "ON library_resources.id = matched.rid "
+                "WHERE library_resources.guild_id = :guild "
+                "AND library_resources.deleted_at IS NULL "
+                f"ORDER BY (matched.score * {recency_sql(SQLITE_EPOCH_DAYS)}) DESC, "
+                "library_resources.id DESC LIMIT 50",
+                parameters | {"floor": floor or 0, "today": today},
+            ).fetchall()
+            elapsed = time.perf_counter() - started
+            if ids:
+                sql, values = views_statement(sqlite_dialect(), [rid for (rid,) in ids])
+                started = time.perf_counter()
+                db.execute(sql, values).fetchall()
+                elapsed += time.perf_counter() - started
+            samples.append(elapsed * 1000)
     finally:
         db.close()
+    return samples
 
 
 async def postgres_floor(
@@ -453,7 +457,7 @@ async def run_figures(
         line = f"{name:24} {percentile(service, 50):8.1f} {percentile(service, 99):8.1f}"
         today = clock.now().timestamp() / 86400
         if path is not None:
-            raw = [raw_floor(path, q, candidates, today) for q in queries]
+            raw = raw_floor(path, queries, candidates, today)
         else:
             raw = await postgres_floor(url, queries, candidates, today)
         line += (
