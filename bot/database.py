@@ -103,38 +103,33 @@ def create_engine(url: str, *, echo: bool = False, create_folder: bool = True) -
 class QuickRead:
     """A small read that runs on every keystroke (autocomplete), built once and run the
     cheapest way its backend allows: on SQLite through the engine's `LoopReader` on the event
-    loop, on PostgreSQL as a Core statement on a pooled connection. Its columns must be ones
-    SQLite returns as they are (text, integers): the loop reader does no type conversion."""
+    loop, on PostgreSQL on a pooled connection's driver, outside any transaction (one round
+    trip, as on the plain driver). Its columns must be ones both drivers return as they are
+    (text, integers): neither way does type conversion."""
 
     def __init__(self, statement: Select[Any], keys: Sequence[str]) -> None:
         self.statement = statement
         self._sqlite = sqlite_driver.SQLiteStatement(statement, keys)
+        self._postgres: Any = None  # compiled for asyncpg on first use
 
     async def rows(self, engine: AsyncEngine, values: Mapping[str, Any]) -> list[Any]:
         reader = _loop_readers.get(engine.sync_engine)
         if reader is not None and (rows := reader.read(self._sqlite, values)) is not None:
             return rows
-        async with _autocommit(engine).connect() as connection:
-            return list(await connection.execute(self.statement, values))
-
-
-# One read needs no transaction: in autocommit the driver sends no BEGIN and no ROLLBACK, so the
-# read is the one round trip it is on the plain driver.
-_autocommit_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
-
-
-def _autocommit(engine: AsyncEngine) -> AsyncEngine:
-    view = _autocommit_engines.get(engine.sync_engine)
-    if view is None:
-        view = engine.execution_options(isolation_level="AUTOCOMMIT")
-        _autocommit_engines[engine.sync_engine] = view
-        # The view refers to its engine, so the weak key alone would never let go of it.
-        event.listen(
-            engine.sync_engine,
-            "engine_disposed",
-            lambda disposed: _autocommit_engines.pop(disposed, None),
-        )
-    return view
+        if engine.dialect.name != "postgresql":
+            async with engine.connect() as connection:
+                return list(await connection.execute(self.statement, values))
+        if self._postgres is None:
+            self._postgres = self.statement.compile(dialect=engine.dialect)
+        compiled = self._postgres
+        every = compiled.construct_params(values)  # with the statement's own literals
+        arguments = [every[name] for name in compiled.positiontup or []]
+        async with engine.connect() as connection:
+            # The driver's own fetch: SQLAlchemy's adapter would open a transaction first
+            # (BEGIN and ROLLBACK around one read) and build its result objects.
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            return list(await driver.fetch(str(compiled), *arguments))
 
 
 # One loop reader per file-backed SQLite engine, closed with it.
