@@ -24,14 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.app import build_bot
 from bot.clock import FakeClock
 from bot.core import PLNBot
 from bot.digests.models import DigestDelivery
-from bot.settings import DatabaseSettings, DiscordSettings, Settings
+from bot.settings import DatabaseSettings, DiscordSettings, Secret, Settings
 from bot.topics.models import Topic, TopicFollower
 from cogs.digests._cog import DigestCog
 from discord_emulator import Channel, DiscordEmulator, Guild, Member, RateLimits
@@ -44,7 +43,7 @@ LINKS = 30
 async def launch(emulator: DiscordEmulator, url: str, clock: FakeClock) -> PLNBot:
     settings = Settings(
         discord=DiscordSettings(
-            token=SecretStr(emulator.token),
+            token=Secret(emulator.token),
             api_base_url=emulator.api_base_url,
             gateway_url=emulator.gateway_url,
             members_intent=True,

@@ -1,8 +1,5 @@
 """PLN bot: a self-hosted Discord bot for running a Personal Learning Network."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("pln-bot")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+source"
+# The one place the version is written: pyproject.toml reads it from here. (Asking
+# importlib.metadata at start-up would scan every installed package, about 0.8 MiB.)
+__version__ = "0.1.0"

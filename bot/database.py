@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, event, text
+from sqlalchemy import Insert, Select, event, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -31,6 +32,8 @@ from bot.paths import ensure_folder, explain, file_problem
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Table
+    from sqlalchemy.orm import DeclarativeBase
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -225,6 +228,21 @@ def engine_of(sessions: SessionFactory) -> AsyncEngine:
 
 def backend_name(engine: AsyncEngine) -> str:
     return "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL"
+
+
+def insert_ignoring_conflicts(
+    dialect_name: str,
+    table: Table | type[DeclarativeBase],
+    index_elements: Sequence[Any] | None = None,
+) -> Insert:
+    """INSERT … ON CONFLICT [(index_elements)] DO NOTHING, in the backend's own dialect."""
+    if dialect_name == "postgresql":
+        # The PostgreSQL dialect package loads every PostgreSQL driver's dialect (about 1.5 MiB),
+        # which a bot on SQLite would carry for nothing.
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=index_elements)
 
 
 # --- migrations -------------------------------------------------------------------------------

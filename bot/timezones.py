@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -39,6 +38,8 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 
 def suggest_timezones(text: str, limit: int = 3) -> list[str]:
+    import difflib  # here, not at start-up: only a zone nobody knows needs it
+
     lowered = _by_lower_name()
     cities = {name.rsplit("/", 1)[-1].lower(): name for name in all_timezones()}
     key = text.strip().lower().replace(" ", "_")

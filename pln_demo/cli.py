@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr
 from rich.console import Console
 
 from bot.app import build_bot
@@ -34,6 +33,7 @@ from bot.settings import (
     CommandSettings,
     DatabaseSettings,
     DiscordSettings,
+    Secret,
     Settings,
     WebSettings,
 )
@@ -72,7 +72,7 @@ def demo_settings(emulator: DiscordEmulator, database: Path) -> Settings:
     token, database or heartbeat must never meet the demo)."""
     return Settings(
         discord=DiscordSettings(
-            token=SecretStr(emulator.token),
+            token=Secret(emulator.token),
             api_base_url=emulator.api_base_url,
             gateway_url=emulator.gateway_url,
             message_content_intent=True,

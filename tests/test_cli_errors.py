@@ -252,7 +252,7 @@ CASES = [
         "config-before-the-command",
         ("--config", "bad.toml", "check"),
         2,
-        "Invalid setting: commands.per_user_rate = 0: Input should be greater than or equal to 1",
+        "Invalid setting: commands.per_user_rate = 0: expected a whole number >= 1",
         setup=(a_config("[commands]\nper_user_rate = 0\n"),),
     ),
     Case(

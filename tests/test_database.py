@@ -12,8 +12,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, bindparam, event, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from support.wire import Relay
 
 from bot import database
 from bot.database import (
@@ -237,48 +237,6 @@ async def test_a_connection_the_server_closed_is_replaced_at_checkout(postgres_u
         await admin.dispose()
 
 
-class SilentLine:
-    """A TCP relay on loopback to the PostgreSQL server that can go silent: existing
-    connections stay open but nothing crosses any more, as when a firewall or NAT forgets an
-    idle connection. New connections still get through."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.speaking = asyncio.Event()
-        self.speaking.set()
-        self.url_port = 0
-        self._server: asyncio.Server | None = None
-        self._relays: set[asyncio.Task[None]] = set()
-
-    async def __aenter__(self) -> SilentLine:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
-        self.url_port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in self._relays:
-            task.cancel()
-        await asyncio.gather(*self._relays, return_exceptions=True)
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        # A connection made while the line is silent is a new one, which works.
-        joined_silent = not self.speaking.is_set()
-
-        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            while data := await source.read(65536):
-                if not joined_silent:
-                    await self.speaking.wait()  # held back, and the line stays open
-                sink.write(data)
-                await sink.drain()
-            sink.close()  # one side hung up: so does the relay
-
-        for task in (pump(reader, up_writer), pump(up_reader, writer)):
-            self._relays.add(asyncio.ensure_future(task))
-
-
 @pytest.mark.postgres
 async def test_a_connection_idle_past_the_threshold_that_went_silent_is_replaced(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
@@ -287,9 +245,8 @@ async def test_a_connection_idle_past_the_threshold_that_went_silent_is_replaced
     # would wait on it for TCP's own timeout (many minutes).
     monkeypatch.setattr(database, "POSTGRES_IDLE_PING_SECONDS", 0.0)  # every checkout is "idle"
     monkeypatch.setattr(database, "POSTGRES_PING_TIMEOUT_SECONDS", 0.5)
-    server = make_url(postgres_url)
-    async with SilentLine(server.host or "127.0.0.1", server.port or 5432) as line:
-        engine = create_engine(server.set(port=line.url_port).render_as_string(False))
+    async with Relay(postgres_url) as line:
+        engine = create_engine(line.url)
         sessions = create_session_factory(engine)
         try:
             async with sessions() as session:
@@ -354,12 +311,26 @@ async def test_a_start_on_an_up_to_date_database_never_imports_alembic(sqlite_ur
 
 async def test_starting_the_bot_loads_no_library_a_rare_command_needs() -> None:
     # Pillow (pictures), BeautifulSoup with lxml (page titles, feed discovery), feedparser and
-    # defusedxml (feeds, OPML) add about 13 MiB to every bot; each loads on its first use.
+    # defusedxml (feeds, OPML) add about 13 MiB to every bot; each loads on its first use. The
+    # PostgreSQL dialect (every PostgreSQL driver's, about 1.5 MiB) loads only for PostgreSQL,
+    # and ElementTree with its expat parser only to write OPML, difflib only to suggest a time
+    # zone for a name nobody knows.
+    rare = {
+        "difflib",
+        "PIL",
+        "bs4",
+        "lxml",
+        "feedparser",
+        "defusedxml",
+        "sqlalchemy.dialects.postgresql",
+        "xml.etree.ElementTree",
+        "pyexpat",
+    }
     program = (
         "import importlib, sys\n"
         "from bot.app import EXTENSIONS\n"
         "for name in EXTENSIONS: importlib.import_module(name)\n"
-        "print(sorted({'PIL', 'bs4', 'lxml', 'feedparser', 'defusedxml'} & set(sys.modules)))\n"
+        f"print(sorted({rare!r} & set(sys.modules)))\n"
     )
     done = await asyncio.create_subprocess_exec(
         sys.executable, "-c", program, stdout=asyncio.subprocess.PIPE

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from bot.errors import ConfigError
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, load_settings, section_fields
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET = "MTIz.very-secret-token.value"
@@ -25,10 +26,9 @@ def test_example_config_documents_exactly_the_defaults() -> None:
 
 def test_every_setting_is_documented_in_the_example() -> None:
     example = (REPO / "config.example.toml").read_text()
-    for section, field in Settings.model_fields.items():
+    for section, kind in section_fields(Settings).items():
         assert f"[{section}]" in example
-        assert field.annotation is not None
-        for key in field.annotation.model_fields:  # type: ignore[union-attr]
+        for key in section_fields(kind):
             assert f"{key} =" in example, f"{section}.{key} is not in config.example.toml"
 
 
@@ -59,7 +59,7 @@ def test_file_values_and_env_overrides(tmp_path: Path) -> None:
 def test_discord_token_env_var_sets_the_token(tmp_path: Path) -> None:
     settings = load_settings(None, env={"DISCORD_TOKEN": SECRET})
     assert settings.require_token() == SECRET
-    assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
+    assert SECRET not in repr(settings) and SECRET not in str(msgspec.structs.asdict(settings))
 
 
 def test_plain_sqlite_url_gets_the_async_driver() -> None:
@@ -80,7 +80,7 @@ def test_missing_default_file_means_defaults(
         (
             "[discord]\nshard_count = 0\n",
             {},
-            r"discord\.shard_count = 0: .*greater than or equal to 1",
+            r"discord\.shard_count = 0: expected a whole number >= 1",
         ),
         (
             '[database]\nurl = "mysql://x"\n',
@@ -89,11 +89,19 @@ def test_missing_default_file_means_defaults(
         ),
         ("[discord]\ntokn = 'x'\n", {}, r"discord\.tokn is not a known setting .*token"),
         ("[dicsord]\n", {}, r"dicsord is not a known setting \(known here: discord, database"),
-        ("", {"PLNBOT_DISCORD_SHARD_COUNT": "many"}, r"discord\.shard_count = 'many': .*integer"),
-        ("", {"PLNBOT_LOGGING_LEVEL": "loud"}, r"logging\.level = 'loud': .*'DEBUG'"),
-        ("[discord]\nshard_ids = [0]\n", {}, r"shard_ids needs shard_count"),
+        (
+            "",
+            {"PLNBOT_DISCORD_SHARD_COUNT": "many"},
+            r"shard_count = 'many': expected a whole number, got a",
+        ),
+        ("", {"PLNBOT_LOGGING_LEVEL": "loud"}, r"level = 'loud': must be one of DEBUG, INFO"),
+        ("[discord]\nshard_ids = [0]\n", {}, r"\[discord\] shard_ids needs shard_count"),
         ('[discord]\napi_base_url = "ftp://x"\n', {}, r"api_base_url = 'ftp://x': .*https://"),
-        ("[database]\nauto_migrate = 'sometimes'\n", {}, r"auto_migrate = 'sometimes': .*boolean"),
+        (
+            "[database]\nauto_migrate = 'sometimes'\n",
+            {},
+            r"auto_migrate = 'sometimes': expected true or",
+        ),
     ],
 )
 def test_invalid_values_name_the_key_the_value_and_what_is_allowed(
@@ -119,6 +127,13 @@ def test_a_bad_token_value_is_never_echoed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(path, env={})
     assert "discord.token = <hidden>" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def test_a_problem_with_a_whole_section_never_echoes_the_token(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[discord]\ntoken = "{SECRET}"\nshard_ids = [0]\n')
+    with pytest.raises(ConfigError, match=r"\[discord\] shard_ids needs shard_count") as caught:
+        load_settings(path, env={})
     assert SECRET not in str(caught.value)
 
 

@@ -7,7 +7,6 @@ untrusted files with, and OPML is a dozen lines of XML.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,7 @@ def parse_opml(data: bytes) -> list[Outline]:
 
     try:
         root = SafeET.fromstring(data)
-    except (ET.ParseError, DefusedXmlException, ValueError):
+    except (SafeET.ParseError, DefusedXmlException, ValueError):
         raise UserFacingError("That file is not OPML (it is no readable XML).") from None
     if root.tag.lower() != "opml":
         raise UserFacingError("That file is not OPML (its root is not `<opml>`).")
@@ -54,6 +53,9 @@ def parse_opml(data: bytes) -> list[Outline]:
 
 
 def write_opml(title: str, outlines: Iterable[Outline], created: datetime) -> bytes:
+    # Imported on an export, not at start-up: few servers ever export OPML.
+    import xml.etree.ElementTree as ET
+
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title

@@ -27,12 +27,10 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import Table, bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.database import SessionFactory
+from bot.database import SessionFactory, insert_ignoring_conflicts
 from bot.errors import UserFacingError
 from bot.feeds.discovery import Discovery
 from bot.feeds.models import Feed, FeedItem
@@ -351,13 +349,9 @@ class FeedPoller:
         ]
         async with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
-            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            insert = insert_ignoring_conflicts(dialect, FeedItem, ["feed_id", "key"])
             for start in range(0, len(rows), 200):
-                await session.execute(
-                    insert(FeedItem)
-                    .values(rows[start : start + 200])
-                    .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-                )
+                await session.execute(insert.values(rows[start : start + 200]))
 
     async def _unseen(self, feed_id: int, items: Sequence[ParsedItem]) -> list[ParsedItem]:
         keys = [item.key for item in items]

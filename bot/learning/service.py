@@ -10,13 +10,11 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
-from bot.database import SessionFactory
+from bot.database import SessionFactory, insert_ignoring_conflicts
 from bot.errors import UserFacingError
 from bot.guilds.models import Guild
 from bot.guilds.service import ensure_guild_row
@@ -307,17 +305,14 @@ async def _lock_member(session: AsyncSession, guild_id: int, user_id: int, now: 
         "remind_at": "20:00",
         "updated_at": now,
     }
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            postgresql_insert(LearningMember).values(values).on_conflict_do_nothing()
-        )
+    dialect = session.get_bind().dialect.name
+    await session.execute(insert_ignoring_conflicts(dialect, LearningMember).values(values))
+    if dialect == "postgresql":
         await session.execute(
             select(LearningMember.user_id)
             .where(LearningMember.guild_id == guild_id, LearningMember.user_id == user_id)
             .with_for_update()
         )
-    else:
-        await session.execute(sqlite_insert(LearningMember).values(values).on_conflict_do_nothing())
 
 
 async def _zone_and_goal(session: AsyncSession, guild_id: int, user_id: int) -> tuple[str, int]:

@@ -11,6 +11,7 @@ from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     Boolean,
     CursorResult,
@@ -24,11 +25,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.database import insert_ignoring_conflicts
 from bot.errors import UserFacingError
 from bot.library.models import (
     LibraryResource,
@@ -118,8 +117,8 @@ class NewShare:
 # the resource is inserted unless the guild already has the URL (then nothing is written), and
 # the FTS5 table follows search_text through a trigger.
 _SQLITE_RESOURCE = SQLiteStatement(
-    sqlite_insert(_RESOURCES).on_conflict_do_nothing(
-        index_elements=[_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url]
+    insert_ignoring_conflicts(
+        "sqlite", _RESOURCES, [_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url]
     ),
     _RESOURCE_KEYS,
 )
@@ -209,9 +208,10 @@ def _new_link_postgresql() -> Select[int, int]:
     # PostgreSQL indexes search_vector, computed from the same text as SQLite's FTS5 table.
     text = bindparam("vector_text", type_=Text())
     resource = (
-        postgresql_insert(_RESOURCES)
+        insert_ignoring_conflicts(
+            "postgresql", _RESOURCES, [_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url]
+        )
         .values(**columns, search_vector=func.to_tsvector("simple", text))
-        .on_conflict_do_nothing(index_elements=[_RESOURCES.c.guild_id, _RESOURCES.c.canonical_url])
         .returning(
             _RESOURCES.c.id,
             _RESOURCES.c.guild_id,

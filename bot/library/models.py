@@ -9,6 +9,7 @@ sync by triggers on SQLite, a `tsvector` column with a GIN index on PostgreSQL (
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,13 +21,25 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
 
 from bot.models.base import AutoId, Base, Snowflake, UTCDateTime
 
+
+class _TSVector(UserDefinedType[str]):
+    """PostgreSQL's tsvector, named here rather than imported from the PostgreSQL dialect, which
+    a bot on SQLite never loads (see `insert_ignoring_conflicts`). Like the dialect's own TSVECTOR
+    it only names the column's type: values need no conversion."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "TSVECTOR"
+
+
 # On SQLite the column stays NULL (FTS5 indexes `search_text`); PostgreSQL keeps a tsvector here.
-SearchVector = Text().with_variant(TSVECTOR(), "postgresql")
+SearchVector = Text().with_variant(_TSVector(), "postgresql")
 
 
 class LibraryResource(Base):
@@ -36,7 +49,9 @@ class LibraryResource(Base):
     __table_args__ = (
         UniqueConstraint("guild_id", "canonical_url"),
         Index("ix_library_resources_guild_shared", "guild_id", "first_shared_at"),
-        Index("ix_library_resources_search_vector", "search_vector", postgresql_using="gin"),
+        # GIN on PostgreSQL: migration 0003 says so, and the schema only ever comes from the
+        # migrations. Saying it here too (postgresql_using) would load the PostgreSQL dialect.
+        Index("ix_library_resources_search_vector", "search_vector"),
     )
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True)

@@ -9,12 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, literal, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
-from bot.database import SessionFactory
+from bot.database import SessionFactory, insert_ignoring_conflicts
 from bot.models.base import Base
 from bot.scheduling.models import Schedule, ScheduleRun
 from bot.scheduling.schedules import ScheduleInfo
@@ -53,11 +51,8 @@ def insert_new(dialect: str) -> ReturningInsert[int, int, datetime]:
     """INSERT … ON CONFLICT (schedule_id, slot_at) DO NOTHING RETURNING the rows it added, built
     once per backend: executed with a list of rows, SQLAlchemy sends it as one multi-row
     statement ("insertmanyvalues") compiled once, whatever the count."""
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(ScheduleRun)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "slot_at"])
-        .returning(ScheduleRun.id, ScheduleRun.schedule_id, ScheduleRun.slot_at)
+    return insert_ignoring_conflicts(dialect, ScheduleRun, ["schedule_id", "slot_at"]).returning(
+        ScheduleRun.id, ScheduleRun.schedule_id, ScheduleRun.slot_at
     )
 
 

@@ -26,11 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.clock import Clock
-from bot.database import SessionFactory
+from bot.database import SessionFactory, insert_ignoring_conflicts
 from bot.scheduling.models import OutboxPost
 
 Memo = dict[str, Any]
@@ -157,11 +155,9 @@ class OutboxScope:
         }
         async with self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
-            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
             written = await session.execute(
-                insert(OutboxPost)
+                insert_ignoring_conflicts(dialect, OutboxPost, ["scope", "part"])
                 .values(**values)
-                .on_conflict_do_nothing(index_elements=["scope", "part"])
                 .returning(OutboxPost.part)
             )
             return written.first() is not None

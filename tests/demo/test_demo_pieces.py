@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from discord import app_commands
+from msgspec.structs import replace
 from support.world import MakeWorld, World
 
 import pln_demo
@@ -58,18 +59,12 @@ def test_the_week_is_the_next_one() -> None:
 def test_the_demo_never_talks_to_discord_nor_fetches_pages() -> None:
     settings = demo_settings_for_tests()
     require_offline(settings)  # the emulator on 127.0.0.1: fine
-    real = settings.model_copy(
-        update={
-            "discord": settings.discord.model_copy(
-                update={"api_base_url": "https://discord.com/api/v10"}
-            )
-        }
+    real = replace(
+        settings, discord=replace(settings.discord, api_base_url="https://discord.com/api/v10")
     )
     with pytest.raises(ConfigError, match=r"discord.api_base_url = 'https://discord.com/api/v10'"):
         require_offline(real)
-    fetching = settings.model_copy(
-        update={"web": settings.web.model_copy(update={"fetch_pages": True})}
-    )
+    fetching = replace(settings, web=replace(settings.web, fetch_pages=True))
     with pytest.raises(ConfigError, match="fetches nothing"):
         require_offline(fetching)
 

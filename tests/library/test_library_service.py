@@ -8,7 +8,10 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from support.wire import Relay
 
 from bot.clock import FakeClock
 from bot.database import SessionFactory, create_engine, create_session_factory, migrate_to_head
@@ -374,3 +377,71 @@ async def test_members_sharing_at_once_with_the_same_tags_in_any_order_never_dea
         assert counts == {"math": 361, "science": 361, "art": 361}
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_share_and_a_search_on_postgres_take_the_round_trips_of_plain_asyncpg(
+    postgres_url: str, clock: FakeClock
+) -> None:
+    # The floor: the statements the service sent (with BEGIN and the transaction's end)
+    # replayed on plain asyncpg, each prepared once. A ping per checkout, a SET per session or
+    # a prepare per call would each show as trips the floor does not take.
+    async with Relay(postgres_url) as wire:
+        engine = create_engine(wire.url)
+        await migrate_to_head(engine)
+        sent = _record_statements(engine)
+        library = LibraryService(create_session_factory(engine), clock)
+        shared = iter(range(100))
+
+        async def share() -> object:
+            url = f"https://trips.example/{next(shared)}"
+            return await library.share(GUILD, CHANNEL, ALICE, url, tags="math, k-12")
+
+        async def search() -> object:
+            return await library.search(GUILD, "trips", tag="math")
+
+        try:
+            for name, operation in (("share", share), ("search", search)):
+                await operation()  # a first run prepares the statements on the connection
+                sent.clear()
+                wire.round_trips = 0
+                await operation()
+                trips = wire.round_trips
+                assert len(sent) >= 3, sent  # BEGIN, a statement or more, the end
+                assert trips == await _replayed_trips(wire, sent), (name, sent)
+        finally:
+            await engine.dispose()
+
+
+def _record_statements(engine: AsyncEngine) -> list[tuple[str, tuple[Any, ...]]]:
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin(_connection: Any) -> None:
+        sent.append(("BEGIN", ()))
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def execute(_c: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        sent.append((statement, tuple(parameters or ())))
+
+    for end in ("commit", "rollback"):
+        event.listen(engine.sync_engine, end, lambda _c, end=end: sent.append((end.upper(), ())))
+    return sent
+
+
+async def _replayed_trips(wire: Relay, sent: list[tuple[str, tuple[Any, ...]]]) -> int:
+    import asyncpg  # type: ignore[import-untyped]  # the postgres extra
+
+    dsn = make_url(wire.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        for _ in range(2):  # the second time, every statement is prepared
+            wire.round_trips = 0
+            for statement, parameters in sent:
+                if statement in ("BEGIN", "COMMIT", "ROLLBACK"):
+                    await connection.execute(statement)
+                else:
+                    await connection.fetch(statement, *parameters)
+        return wire.round_trips
+    finally:
+        await connection.close()

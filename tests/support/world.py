@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar
 
 import discord.gateway
 import discord.http
+import msgspec
 import pytest
 
 from bot.app import build_bot
@@ -95,7 +96,7 @@ async def launch_bot(
     `sections` replace settings sections (e.g. `web=WebSettings(...)`); `before_sync(bot)` may add
     test-only commands to the tree first. Stop it with `stop_bot`.
     """
-    settings = e2e_settings(emulator, database_url).model_copy(update=sections)
+    settings = msgspec.structs.replace(e2e_settings(emulator, database_url), **sections)
     bot = build_bot(settings, clock=clock)
     began = time.perf_counter()
     await bot.login(emulator.token)  # runs setup_hook: migrations, cogs, scheduler
