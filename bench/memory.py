@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import json
 import os
 import subprocess
@@ -24,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 READY_SECONDS = 120.0
 
@@ -177,6 +179,12 @@ def child(kind: str, urls: dict[str, str], members: int, database: str) -> dict[
 async def parent(members: int) -> None:
     from bot.database import create_engine, migrate_to_head
     from discord_emulator import DiscordEmulator
+
+    # An installed bot has its bytecode written at install time, as the libraries have theirs
+    # (pip compiles both); a source tree under PYTHONDONTWRITEBYTECODE would compile each module
+    # at every start, and the compiler's memory would count as the bot's.
+    for package in ("bot", "cogs"):
+        compileall.compile_dir(REPO / package, quiet=1)
 
     emulator = DiscordEmulator(openapi_spec=None)
     guild = emulator.create_guild("Big PLN")
