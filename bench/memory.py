@@ -55,8 +55,7 @@ STACK = (
 
 async def use_the_stack(database: str) -> object:
     """One mapped table created, written and read through the asyncio ORM, and a scheduler
-    started with one job: the stack's first-use costs, without the bot. Returns the scheduler
-    (kept running while the client connects)."""
+    started with one job: the stack's first-use costs, without the bot. Returns the scheduler."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from sqlalchemy import Integer, String, select
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -96,8 +95,8 @@ async def bare_client(
         for module in STACK:
             importlib.import_module(module)
     imported = rss_mib()
-    if stack:
-        await use_the_stack(database)
+    # Held until the process exits, as the bot holds its engine and scheduler.
+    in_use = await use_the_stack(database) if stack else None
     discord.http.Route.BASE = api
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
     intents = discord.Intents.none()
@@ -112,6 +111,7 @@ async def bare_client(
         connected = rss_mib()
         await client.close()
         await asyncio.gather(connecting, return_exceptions=True)
+    del in_use
     return {"imported": imported, "connected": connected}
 
 
